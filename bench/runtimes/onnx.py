@@ -1,0 +1,64 @@
+"""onnxruntime on the CPU, with a settable thread count.
+
+`load` returns an encoder for transformer exports (token ids in, hidden states out, pooled here) when
+the model lists a `tokenizer.json`; otherwise the bare session, for methods that feed it themselves.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+
+from bench.config import ModelSpec
+
+
+def session(path: Path | bytes, threads: int) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3
+    model = str(path) if isinstance(path, Path) else path
+    return ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
+
+
+class OnnxEncoder:
+    """Sentence embeddings from a transformer ONNX export: tokenise, run, mean-pool, L2-normalise."""
+
+    def __init__(self, model: ort.InferenceSession, tokenizer_path: Path, max_length: int, prefix: str) -> None:
+        from tokenizers import Tokenizer
+
+        self.session = model
+        self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        self.tokenizer.enable_truncation(max_length)
+        self.tokenizer.enable_padding()
+        self.inputs = {i.name for i in model.get_inputs()}
+        self.prefix = prefix
+
+    def embed(self, texts: list[str]) -> np.ndarray[Any, np.dtype[np.float32]]:
+        encodings = self.tokenizer.encode_batch([self.prefix + t for t in texts])
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = self.session.run(None, {k: v for k, v in feed.items() if k in self.inputs})[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def load(spec: ModelSpec, root: Path | None, threads: int) -> Any:
+    if root is None:
+        raise ValueError(f"model '{spec.id}': an onnxruntime model needs files on disk")
+    onnx_files = [name for name in spec.files if name.endswith(".onnx")]
+    if not onnx_files:
+        raise ValueError(f"model '{spec.id}': no .onnx file listed in 'files'")
+    model = session(root / onnx_files[0], threads)
+    tokenizers = [name for name in spec.files if name.endswith("tokenizer.json")]
+    if not tokenizers:
+        return model
+    return OnnxEncoder(model, root / tokenizers[0], int(spec.options.get("max_length", 256)),
+                       str(spec.options.get("prefix", "")))

@@ -1,0 +1,176 @@
+"""Load a task: its validated task.yaml and its data splits, with row-level error reporting."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.config import TaskSpec
+from bench.errors import ConfigError, ConfigErrors
+from bench.yamlfile import load_model
+
+Target = str | dict[str, str | None]
+SPLITS = ("train", "dev", "test")
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    text: str
+    target: Target
+
+
+@dataclass
+class Task:
+    spec: TaskSpec
+    directory: Path
+    splits: dict[str, list[Item]]
+    data_sha256: dict[str, str]  # file (relative to the task directory) -> sha256
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def sizes(self) -> dict[str, int]:
+        return {name: len(items) for name, items in self.splits.items()}
+
+    def limited(self, train: int | None, test: int | None, seed: int = 0) -> Task:
+        """A copy with at most `train`/`test` items, drawn with a fixed seed so every model sees the same."""
+        def take(items: list[Item], count: int | None) -> list[Item]:
+            if count is None or count >= len(items):
+                return items
+            chosen = sorted(random.Random(seed).sample(range(len(items)), count))
+            return [items[i] for i in chosen]
+
+        splits = dict(self.splits)
+        splits["train"] = take(splits.get("train", []), train)
+        splits["test"] = take(splits["test"], test)
+        return Task(self.spec, self.directory, splits, self.data_sha256, self.extra)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_rows(path: Path, fmt: str) -> list[tuple[int, dict[str, Any]]]:
+    """Rows with their 1-based line numbers; a line that does not parse is an error naming it."""
+    rows: list[tuple[int, dict[str, Any]]] = []
+    if fmt == "csv":
+        with path.open(encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            for row in reader:
+                rows.append((reader.line_num, dict(row)))
+        return rows
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ConfigError(path, number, None, f"not valid JSON ({exc.msg})") from exc
+            if not isinstance(row, dict):
+                raise ConfigError(path, number, None, "each line must be a JSON object")
+            rows.append((number, row))
+    return rows
+
+
+def _to_item(spec: TaskSpec, path: Path, number: int, row: dict[str, Any], index: int) -> Item:
+    columns = spec.data.columns
+    for role, column in (("input", columns.input), ("target", columns.target)):
+        if column not in row or row[column] in (None, ""):
+            raise ConfigError(path, number, column, f"missing {role} column '{column}'")
+    text = row[columns.input]
+    if not isinstance(text, str):
+        raise ConfigError(path, number, columns.input, "the input must be a string")
+    target: Target = row[columns.target]
+    if spec.kind == "classification":
+        target = str(target)
+        if spec.labels is not None and target not in spec.labels:
+            raise ConfigError(path, number, columns.target, f"unknown label '{target}' (declared: "
+                              f"{sorted(spec.labels)})")
+    elif spec.kind == "extraction":
+        if isinstance(target, str):  # CSV cells hold the fields as a JSON object
+            try:
+                target = json.loads(target)
+            except json.JSONDecodeError as exc:
+                raise ConfigError(path, number, columns.target, "fields must be a JSON object") from exc
+        if not isinstance(target, dict):
+            raise ConfigError(path, number, columns.target, "fields must be an object of name -> value|null")
+        names = {f.name for f in spec.fields or []}
+        unknown = sorted(set(target) - names)
+        if unknown:
+            raise ConfigError(path, number, columns.target, f"undeclared fields {unknown}")
+        target = {name: (None if target.get(name) is None else str(target[name])) for name in sorted(names)}
+    elif not isinstance(target, str):
+        raise ConfigError(path, number, columns.target, "the reference summary must be a string")
+    item_id = str(row[columns.id]) if columns.id and row.get(columns.id) is not None else f"{path.stem}-{index}"
+    return Item(item_id, text, target)
+
+
+def _load_file(spec: TaskSpec, path: Path) -> list[Item]:
+    if not path.is_file():
+        raise ConfigError(path, None, None, "data file not found")
+    errors: list[ConfigError] = []
+    items: list[Item] = []
+    for index, (number, row) in enumerate(_read_rows(path, spec.data.format)):
+        try:
+            items.append(_to_item(spec, path, number, row, index))
+        except ConfigError as err:
+            errors.append(err)
+    if errors:
+        raise ConfigErrors(errors[:20])  # the first 20 are enough to see the pattern
+    return items
+
+
+def load_task(directory: Path) -> Task:
+    """Read `directory/task.yaml` and its data; refuse bad rows before anything is measured."""
+    yaml_path = directory / "task.yaml"
+    spec = load_model(TaskSpec, yaml_path)
+    if spec.name != directory.name:
+        raise ConfigError(yaml_path, None, "name", f"'{spec.name}' must match the folder name '{directory.name}'")
+    data = spec.data
+    hashes: dict[str, str] = {}
+    splits: dict[str, list[Item]] = {}
+    if data.splits is not None:
+        for split, relative in data.splits.items():
+            path = directory / relative
+            splits[split] = _load_file(spec, path)
+            hashes[relative] = sha256_file(path)
+    else:
+        assert data.path is not None
+        path = directory / data.path
+        items = _load_file(spec, path)
+        hashes[data.path] = sha256_file(path)
+        splits = auto_split(items, data.split.test_fraction if data.split else 0.3,
+                            data.split.dev_fraction if data.split else 0.0, data.split.seed if data.split else 13)
+    splits.setdefault("train", [])
+    splits.setdefault("dev", [])
+    if not splits["test"]:
+        raise ConfigError(yaml_path, None, "data", "the test split is empty")
+    return Task(spec, directory, splits, hashes)
+
+
+def auto_split(items: list[Item], test_fraction: float, dev_fraction: float, seed: int) -> dict[str, list[Item]]:
+    """Shuffle with a fixed seed and cut: the same file always gives the same split."""
+    order = list(range(len(items)))
+    random.Random(seed).shuffle(order)
+    n_test = max(1, round(len(items) * test_fraction))
+    n_dev = round(len(items) * dev_fraction)
+    pick = [items[i] for i in order]
+    return {"test": pick[:n_test], "dev": pick[n_test:n_test + n_dev], "train": pick[n_test + n_dev:]}
+
+
+def discover_tasks(root: Path) -> list[Path]:
+    """Task folders under `root` (each holds a task.yaml)."""
+    return sorted(p.parent for p in root.glob("*/task.yaml"))

@@ -50,7 +50,7 @@ def list_command(models_file: ModelsOpt = Path("models.yaml"), tasks_dir: TasksO
     chosen = load_suite(_suites_file(tasks_dir), suite) if suite else None
     table = Table(title="Tasks")
     for column in ("task", "kind", "version", "train", "dev", "test", "gate"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for name, task in tasks.items():
         if chosen and chosen.tasks != "all" and name not in chosen.tasks:
             continue
@@ -61,7 +61,7 @@ def list_command(models_file: ModelsOpt = Path("models.yaml"), tasks_dir: TasksO
     console.print(table)
     table = Table(title="Models")
     for column in ("model", "family", "params", "runtime", "source", "licence", "tasks"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for model in models.models:
         if chosen and chosen.models != "all" and model.id not in chosen.models:
             continue

@@ -1,0 +1,76 @@
+"""The planner: one cell per (model, task) where the model declares the task and the suite selects both."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import tiny
+
+from bench.config import ItemLimits, SuiteSpec
+from bench.errors import BenchError, ConfigError
+from bench.plan import load_models, load_suite, load_tasks, plan_cells
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    tasks = tmp_path / "tasks"
+    tiny.write_task(tasks, "route_a")
+    tiny.write_task(tasks, "route_b")
+    tiny.write_suites(tasks)
+    (tmp_path / "models.yaml").write_text("""\
+models:
+  - id: small
+    family: f
+    runtime: onnxruntime
+    source: {trained: tfidf_logreg}
+    licence: MIT
+    tasks: {route_a: tfidf_logreg, route_b: tfidf_logreg}
+  - id: only-a
+    family: f
+    runtime: onnxruntime
+    source: {trained: tfidf_logreg}
+    licence: MIT
+    tasks: {route_a: tfidf_logreg}
+""", encoding="utf-8")
+    return tmp_path
+
+
+def test_cells_only_where_the_model_declares_the_task(workspace: Path) -> None:
+    cells = plan_cells(load_models(workspace / "models.yaml"), load_tasks(workspace / "tasks"),
+                       SuiteSpec(description="all"))
+    assert [c.id for c in cells] == ["route_a__small", "route_a__only-a", "route_b__small"]
+
+
+def test_suite_and_filters_select(workspace: Path) -> None:
+    models = load_models(workspace / "models.yaml")
+    tasks = load_tasks(workspace / "tasks")
+    suite = SuiteSpec(description="b only", tasks=["route_b"], models=["small", "only-a"], items=ItemLimits(test=5))
+    assert [c.id for c in plan_cells(models, tasks, suite)] == ["route_b__small"]
+    assert [c.id for c in plan_cells(models, tasks, SuiteSpec(description="x"), ["only-a"])] == ["route_a__only-a"]
+    with pytest.raises(BenchError, match="unknown model"):
+        plan_cells(models, tasks, SuiteSpec(description="x"), ["nope"])
+
+
+def test_unknown_suite_and_task_are_refused(workspace: Path) -> None:
+    with pytest.raises(BenchError, match="unknown suite 'nightly'"):
+        load_suite(workspace / "tasks" / "suites.yaml", "nightly")
+    with pytest.raises(BenchError, match="unknown task"):
+        load_tasks(workspace / "tasks", ["route_c"])
+
+
+def test_unknown_runtime_is_refused_with_its_field(workspace: Path) -> None:
+    path = workspace / "models.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("runtime: onnxruntime", "runtime: tensorflow", 1),
+                    encoding="utf-8")
+    with pytest.raises(ConfigError) as excinfo:
+        load_models(path)
+    assert excinfo.value.field == "models.0.runtime"
+    assert "unknown runtime 'tensorflow'" in str(excinfo.value)
+
+
+def test_limited_task_draws_the_same_items_every_time(workspace: Path) -> None:
+    task = load_tasks(workspace / "tasks")["route_a"]
+    first, second = task.limited(10, 5, seed=1), task.limited(10, 5, seed=1)
+    assert first.sizes()["test"] == 5 and first.sizes()["train"] == 10
+    assert [i.id for i in first.splits["test"]] == [i.id for i in second.splits["test"]]

@@ -32,7 +32,7 @@ def enforce_offline() -> None:
             return
         raise NetworkBlocked(f"network access refused during a benchmark run (to {address!r})")
 
-    socket.socket.connect = guarded_connect  # type: ignore[method-assign]
+    socket.socket.connect = guarded_connect  # type: ignore[method-assign,assignment]
     socket.socket._frugal_guarded = True  # type: ignore[attr-defined]
 
     def refuse_lookup(*args: Any, **kwargs: Any) -> Any:

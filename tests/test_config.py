@@ -65,7 +65,7 @@ def test_task_gate_metric_must_be_declared(tmp_path: Path) -> None:
     yaml_path = task_dir / "task.yaml"
     yaml_path.write_text(yaml_path.read_text(encoding="utf-8").replace("metric: macro_f1", "metric: rouge_l"),
                          encoding="utf-8")
-    with pytest.raises(ConfigErrors, match="good_enough.metric"):
+    with pytest.raises(ConfigErrors, match=r"good_enough\.metric"):
         load_task(task_dir)
 
 

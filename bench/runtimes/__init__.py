@@ -33,5 +33,5 @@ class RuntimeModule(Protocol):
 def get_runtime(name: str) -> RuntimeModule:
     if name not in RUNTIMES:
         raise KeyError(f"unknown runtime '{name}' (known: {sorted(RUNTIMES)})")
-    module: RuntimeModule = importlib.import_module(RUNTIMES[name])  # type: ignore[assignment]
+    module: RuntimeModule = importlib.import_module(RUNTIMES[name])
     return module

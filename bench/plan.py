@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.config import ModelSpec, ModelsFile, SuiteSpec, SuitesFile
-from bench.errors import BenchError, ConfigError
+from bench.config import DerivedSource, ModelsFile, ModelSpec, SuitesFile, SuiteSpec
+from bench.errors import BenchError, ConfigError, ConfigErrors
 from bench.tasks import Task, discover_tasks, load_task
-from bench.yamlfile import load_model
+from bench.yamlfile import line_of, load_model, load_yaml, validate
 
 
 @dataclass(frozen=True)
@@ -21,19 +21,35 @@ class Cell:
         return f"{self.task.name}__{self.model.id}"
 
 
+def _yaml_index(model: ModelSpec, positions: dict[str, int]) -> int:
+    """Where a model sits in the file; a derived variant is reported at its base model."""
+    while model.id not in positions and isinstance(model.source, DerivedSource):
+        model = model.source.base
+    return positions.get(model.id, 0)
+
+
 def load_models(path: Path) -> ModelsFile:
-    models = load_model(ModelsFile, path)
+    data, lines = load_yaml(path)
+    models = validate(ModelsFile, data, path, lines)
     from bench.methods import METHODS
     from bench.runtimes import RUNTIMES
 
-    for index, model in enumerate(models.models):
+    positions = {str(m.get("id")): i for i, m in enumerate(data["models"]) if isinstance(m, dict)}
+    errors: list[ConfigError] = []
+    for model in models.models:
+        index = _yaml_index(model, positions)
         if model.runtime not in RUNTIMES:
-            raise ConfigError(path, None, f"models.{index}.runtime",
-                              f"unknown runtime '{model.runtime}' (known: {sorted(RUNTIMES)})")
+            errors.append(ConfigError(path, line_of(lines, ("models", index, "runtime")), f"models.{index}.runtime",
+                                      f"unknown runtime '{model.runtime}' (known: {sorted(RUNTIMES)})"))
         for task, method in model.tasks.items():
             if method not in METHODS:
-                raise ConfigError(path, None, f"models.{index}.tasks.{task}",
-                                  f"unknown method '{method}' (known: {sorted(METHODS)})")
+                errors.append(ConfigError(path, line_of(lines, ("models", index, "tasks", task)),
+                                          f"models.{index}.tasks.{task}",
+                                          f"unknown method '{method}' (known: {sorted(METHODS)})"))
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise ConfigErrors(errors)
     return models
 
 

@@ -91,16 +91,13 @@ def test_rank_and_report_rebuild_from_records_alone(workspace: Path) -> None:
     assert "no candidate passes" in output
 
 
-def test_hash_mismatch_fails_its_cell_only(workspace: Path) -> None:
+def test_hash_mismatch_refuses_the_run_before_any_cell(workspace: Path) -> None:
+    from bench.errors import ConfigErrors
+
     (workspace / "encoder" / "model.onnx").write_bytes(b"tampered")
-    _run("run", "--suite", "quick", "--threads", "1")
-    records = [json.loads(line) for line in
-               (workspace / "results" / "latest" / "records.jsonl").read_text(encoding="utf-8").splitlines()]
-    by_model = {r["model_id"]: r for r in records}
-    assert by_model["tfidf-logreg"]["status"] == "ok"
-    assert by_model["tiny-encoder"]["status"] == "failed"
-    assert "HashMismatch" in by_model["tiny-encoder"]["error"] and "refusing to load" in by_model["tiny-encoder"][
-        "error"]
+    with pytest.raises(ConfigErrors, match=r"models.yaml:\d+: field 'models.1.files.model.onnx'.*refusing to load"):
+        CliRunner().invoke(app, ["run", "--suite", "quick", "--threads", "1"], catch_exceptions=False)
+    assert not list((workspace / "results").glob("2*"))  # refused before anything was measured
 
 
 def test_list_shows_tasks_sizes_gates_and_models(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,366 @@
+"""The regression gate: compare a run with a committed baseline (or with another run).
+
+A regression is any of: a cell that ran before and now fails or is missing; a quality metric that drops by
+more than `quality_points` (absolute, in points of the 0-100 scale, per task if configured); latency,
+energy or peak memory that rise by more than a relative tolerance *and* by more than a small absolute
+floor (so that 0.02 ms becoming 0.04 ms on a shared runner is not a failure); a task whose recommended
+model changed. Costs are only compared between runs of the same machine class and thread count: on other
+hardware they say nothing about the code.
+
+A baseline is a small, reviewable JSON file (results/baselines/<suite>.json, versioned with the code):
+the provenance of the run it was taken from and one slim record per cell.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from bench.errors import BenchError
+from bench.results import MANIFEST, read_records, resolve_run, write_json_atomic
+
+if TYPE_CHECKING:
+    from bench.rank import TaskRanking
+
+BASELINE_FORMAT = "frugal-bench-baseline"
+BASELINE_VERSION = 1
+BASELINES_DIR = "baselines"
+COMPARE_MD = "compare.md"
+COMPARE_JSON = "compare.json"
+# What a baseline keeps of a record: enough to rank, gate and compare; nothing machine-noisy or bulky.
+BASELINE_FIELDS = ("cell_id", "task", "task_version", "task_kind", "model_id", "family", "runtime", "params",
+                   "status", "error", "gate", "quality", "data_sha256", "weights_sha256", "n_test_items", "threads",
+                   "latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "energy_wh_per_1000_requests",
+                   "co2_g_per_1000_requests", "peak_rss_mb", "energy_measured")
+HARDWARE_FIELDS = ("cpu_model", "cpu_logical_cores", "ram_total_gb", "machine", "os", "energy_counters_rapl")
+Verdict = Literal["regression", "improved", "ok", "note"]
+CostMode = Literal["auto", "always", "never"]
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    """How much worse a candidate may be before it is a regression. Defaults suit shared CI runners."""
+
+    quality_points: float = 2.0  # absolute drop of any quality metric, in points (0.02 on a 0-1 metric)
+    latency: float = 0.5  # relative rise of p50 and p95 latency (+50 %)
+    energy: float = 0.5  # relative rise of energy per 1000 requests
+    memory: float = 0.25  # relative rise of peak resident memory
+    latency_floor_ms: float = 0.5  # smaller absolute rises are noise whatever their ratio
+    energy_floor_wh: float = 0.001  # per 1000 requests
+    memory_floor_mb: float = 25.0
+    per_task_quality: dict[str, float] = field(default_factory=dict)  # task -> quality_points override
+
+    def quality_for(self, task: str) -> float:
+        return self.per_task_quality.get(task, self.quality_points)
+
+
+# (record field, label, tolerance attribute, floor attribute, unit)
+COSTS = (("latency_p50_ms", "latency p50", "latency", "latency_floor_ms", "ms"),
+         ("latency_p95_ms", "latency p95", "latency", "latency_floor_ms", "ms"),
+         ("energy_wh_per_1000_requests", "energy / 1000 req.", "energy", "energy_floor_wh", "Wh"),
+         ("peak_rss_mb", "peak memory", "memory", "memory_floor_mb", "MB"))
+
+
+@dataclass(frozen=True)
+class Check:
+    task: str
+    model: str
+    what: str
+    reference: str
+    candidate: str
+    change: str
+    limit: str
+    verdict: Verdict
+
+
+@dataclass
+class Side:
+    """One side of a comparison: a run directory or a baseline file, reduced to records + provenance."""
+
+    label: str
+    records: list[dict[str, Any]]
+    meta: dict[str, Any]  # run_id, suite, hardware, settings, tasks (as in a manifest)
+    run_dir: Path | None = None
+
+    @property
+    def suite(self) -> str | None:
+        suite = (self.meta.get("settings") or {}).get("suite") or self.meta.get("suite")
+        return str(suite) if suite else None
+
+    def by_cell(self) -> dict[str, dict[str, Any]]:
+        return {str(r["cell_id"]): r for r in self.records if r.get("cell_id")}  # a later record wins
+
+
+@dataclass
+class Comparison:
+    reference: str
+    candidate: str
+    checks: list[Check]
+    notes: list[str]
+    costs_compared: bool
+    tolerances: Tolerances
+
+    @property
+    def regressions(self) -> list[Check]:
+        return [c for c in self.checks if c.verdict == "regression"]
+
+    def shown(self, show_all: bool = False) -> list[Check]:
+        return self.checks if show_all else [c for c in self.checks if c.verdict != "ok"]
+
+    def summary(self) -> str:
+        n = len(self.regressions)
+        head = f"{n} regression{'s' if n != 1 else ''}" if n else "no regression"
+        return f"{head} in {len(self.checks)} checks ({self.candidate} against {self.reference})"
+
+    def markdown(self, show_all: bool = False) -> str:
+        lines = [f"# frugal-bench compare: {self.summary()}", ""]
+        lines += [f"- {note}" for note in self.notes]
+        if self.notes:
+            lines.append("")
+        rows = self.shown(show_all)
+        if rows:
+            lines += ["| task | model | check | reference | candidate | change | limit | verdict |",
+                      "|---|---|---|---|---|---|---|---|"]
+            lines += [f"| {c.task} | {c.model} | {c.what} | {c.reference} | {c.candidate} | {c.change} | {c.limit} | "
+                      f"{'**REGRESSION**' if c.verdict == 'regression' else c.verdict} |" for c in rows]
+        return "\n".join(lines) + "\n"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"reference": self.reference, "candidate": self.candidate, "costs_compared": self.costs_compared,
+                "tolerances": asdict(self.tolerances), "notes": self.notes,
+                "regressions": len(self.regressions), "checks": [asdict(c) for c in self.checks]}
+
+
+# ---------------------------------------------------------------- loading
+
+def default_baseline(results_dir: Path, suite: str | None) -> Path:
+    return results_dir / BASELINES_DIR / f"{suite or 'standard'}.json"
+
+
+def load_side(ref: str | Path, results_dir: Path) -> Side:
+    """A run id / run folder / 'latest', or a baseline .json file."""
+    path = Path(ref)
+    if path.is_file():
+        return load_baseline(path)
+    try:
+        run_dir = resolve_run(results_dir, str(ref))
+    except FileNotFoundError as exc:
+        raise BenchError(str(exc)) from exc
+    manifest_path = run_dir / MANIFEST
+    if not manifest_path.is_file():
+        raise BenchError(f"{run_dir} is not a run folder (no {MANIFEST})")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    return Side(str(manifest.get("run_id") or run_dir.name), read_records(run_dir), manifest, run_dir.resolve())
+
+
+def load_baseline(path: Path) -> Side:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise BenchError(f"cannot read baseline {path}: {exc}") from exc
+    if not isinstance(data, dict) or data.get("format") != BASELINE_FORMAT:
+        raise BenchError(f"{path} is not a frugal-bench baseline (no \"format\": \"{BASELINE_FORMAT}\")")
+    if data.get("version") != BASELINE_VERSION:
+        raise BenchError(f"{path}: baseline version {data.get('version')} is not supported (expected "
+                         f"{BASELINE_VERSION}); recreate it with `frugal-bench compare --save-baseline`")
+    return Side(f"baseline {path}", list(data.get("records", [])), data, None)
+
+
+def missing_baseline_message(path: Path, candidate: str) -> str:
+    return (f"no baseline at {path}. Create one from a run you trust (on the machine class the gate runs on):\n"
+            f"  frugal-bench compare --save-baseline {candidate}\n"
+            f"then commit {path}. Or compare two runs directly: frugal-bench compare RUN_A RUN_B")
+
+
+def save_baseline(run_dir: Path, path: Path) -> tuple[Path, list[str]]:
+    """Write the baseline of a finished run; return its path and warnings (failed cells)."""
+    manifest = json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
+    records = list({r["cell_id"]: r for r in read_records(run_dir)}.values())
+    missing = [c for c in manifest.get("cells", []) if c not in {r["cell_id"] for r in records}]
+    if missing:
+        raise BenchError(f"run {run_dir.name} is incomplete ({len(missing)} cells without a record, e.g. "
+                         f"{missing[0]}): finish it first with `frugal-bench run --resume {run_dir.name}`")
+    warnings = [f"cell {r['cell_id']} failed in this run ({r.get('error')}); the baseline records it as failed"
+                for r in records if r.get("status") != "ok"]
+    hardware = manifest.get("hardware") or {}
+    settings = manifest.get("settings") or {}
+    document = {
+        "format": BASELINE_FORMAT, "version": BASELINE_VERSION,
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "from_run": manifest.get("run_id") or run_dir.name, "suite": settings.get("suite"),
+        "git_sha": manifest.get("git_sha"), "git_dirty": manifest.get("git_dirty"),
+        "hardware": {k: hardware.get(k) for k in HARDWARE_FIELDS if k in hardware},
+        "settings": {k: settings.get(k) for k in ("suite", "threads", "items", "min_energy_window_s", "seed")
+                     if k in settings},
+        "tasks": {name: {k: info.get(k) for k in ("version", "data_sha256", "gate")}
+                  for name, info in (manifest.get("tasks") or {}).items()},
+        "records": [{k: r[k] for k in BASELINE_FIELDS if k in r} for r in records],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(path, document)
+    return path, warnings
+
+
+# ---------------------------------------------------------------- comparing
+
+def _num(value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return math.nan
+    return number
+
+
+def _fmt(value: float, unit: str = "") -> str:
+    if math.isnan(value):
+        return "–"
+    text = f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+    return f"{text} {unit}".strip()
+
+
+def _comparable(reference: Side, candidate: Side) -> tuple[bool, str | None]:
+    """Same CPU model, core count and threads per cell; otherwise costs are not the code's doing."""
+    ref_hw, cand_hw = reference.meta.get("hardware") or {}, candidate.meta.get("hardware") or {}
+    for key in ("cpu_model", "cpu_logical_cores"):
+        if ref_hw.get(key) != cand_hw.get(key):
+            return False, f"{key} differs ({ref_hw.get(key)!r} vs {cand_hw.get(key)!r})"
+    ref_threads = (reference.meta.get("settings") or {}).get("threads")
+    cand_threads = (candidate.meta.get("settings") or {}).get("threads")
+    if ref_threads != cand_threads:
+        return False, f"threads per cell differ ({ref_threads} vs {cand_threads})"
+    return True, None
+
+
+def _quality_checks(task: str, model: str, ref: Mapping[str, Any], cand: Mapping[str, Any],
+                    limit: float) -> list[Check]:
+    checks = []
+    ref_q, cand_q = ref.get("quality") or {}, cand.get("quality") or {}
+    for metric, score in ref_q.items():
+        before = _num(score.get("value"))
+        after = _num((cand_q.get(metric) or {}).get("value"))
+        if math.isnan(after):
+            checks.append(Check(task, model, metric, f"{before:.3f}", "–", "no score", f"-{limit:g} pt", "regression"))
+            continue
+        delta = (after - before) * 100
+        verdict: Verdict = "regression" if delta < -limit - 1e-9 else "improved" if delta > limit + 1e-9 else "ok"
+        checks.append(Check(task, model, metric, f"{before:.3f}", f"{after:.3f}", f"{delta:+.1f} pt", f"-{limit:g} pt",
+                            verdict))
+    return checks
+
+
+def _cost_checks(task: str, model: str, ref: Mapping[str, Any], cand: Mapping[str, Any],
+                 tol: Tolerances) -> list[Check]:
+    checks = []
+    for column, label, rel_name, floor_name, unit in COSTS:
+        before, after = _num(ref.get(column)), _num(cand.get(column))
+        if math.isnan(before) or math.isnan(after) or before <= 0:
+            continue
+        rel, floor = float(getattr(tol, rel_name)), float(getattr(tol, floor_name))
+        ratio = after / before - 1
+        verdict: Verdict = "ok"
+        if ratio > rel and after - before > floor:
+            verdict = "regression"
+        elif ratio < -rel and before - after > floor:
+            verdict = "improved"
+        checks.append(Check(task, model, label, _fmt(before, unit), _fmt(after, unit), f"{ratio * 100:+.0f} %",
+                            f"+{rel * 100:.0f} % and +{_fmt(floor, unit)}", verdict))
+    return checks
+
+
+def _rankings(side: Side, key: str) -> dict[str, TaskRanking]:
+    from bench.rank import rank_records
+
+    return {r.task: r for r in rank_records(side.records, key=key, manifest=side.meta)}
+
+
+def _why_changed(before: str | None, ranking: TaskRanking | None, key: str) -> str:
+    """Why the recommendation moved: the old choice lost the gate, or it passes but costs more now."""
+    if ranking is None:
+        return "task missing"
+    if before is None:
+        return "nothing passed before"
+    verdicts = ranking.verdicts()
+    if verdicts.get(before) != "pass":
+        return f"{before} is now {verdicts.get(before, 'missing')}"
+    if ranking.recommended is None:
+        return "changed"
+    from bench.rank import FRUGALITY_KEYS
+
+    column = FRUGALITY_KEYS[key]
+    old, new = _num(ranking.row(before).get(column)), _num(ranking.row(ranking.recommended).get(column))
+    ratio = f", {old / new:.2f}× its {key}" if new > 0 and not math.isnan(old) else ""
+    return f"{before} still passes{ratio}"
+
+
+def compare(reference: Side, candidate: Side, tolerances: Tolerances | None = None, key: str = "energy",
+            costs: CostMode = "auto") -> Comparison:
+    tol = tolerances or Tolerances()
+    notes: list[str] = []
+    comparable, why = _comparable(reference, candidate)
+    with_costs = costs == "always" or (costs == "auto" and comparable)
+    if not comparable:
+        notes.append(f"different machine or settings: {why}; latency, energy and memory "
+                     f"{'compared anyway (--costs always)' if with_costs else 'not compared'}")
+    ref_cells, cand_cells = reference.by_cell(), candidate.by_cell()
+    checks: list[Check] = []
+    for cell_id, ref in ref_cells.items():
+        task, model = str(ref.get("task")), str(ref.get("model_id"))
+        cand = cand_cells.get(cell_id)
+        if cand is None:
+            checks.append(Check(task, model, "cell", str(ref.get("status")), "missing", "not run", "present",
+                                "regression"))
+            continue
+        if ref.get("status") == "ok" and cand.get("status") != "ok":
+            checks.append(Check(task, model, "status", "ok", "failed", str(cand.get("error") or "")[:160], "ok",
+                                "regression"))
+            continue
+        if ref.get("status") != "ok":
+            improved = cand.get("status") == "ok"
+            checks.append(Check(task, model, "status", "failed", "ok" if improved else "failed", "", "–",
+                                "improved" if improved else "ok"))
+            continue
+        if ref.get("n_test_items") != cand.get("n_test_items"):
+            notes.append(f"{cell_id}: test items differ ({ref.get('n_test_items')} vs {cand.get('n_test_items')})")
+        checks += _quality_checks(task, model, ref, cand, tol.quality_for(task))
+        if with_costs:
+            checks += _cost_checks(task, model, ref, cand, tol)
+    for cell_id, cand in cand_cells.items():
+        if cell_id not in ref_cells:
+            checks.append(Check(str(cand.get("task")), str(cand.get("model_id")), "cell", "absent",
+                                str(cand.get("status")), "new cell", "–", "note"))
+    ref_tasks, cand_tasks = reference.meta.get("tasks") or {}, candidate.meta.get("tasks") or {}
+    for task, info in ref_tasks.items():
+        now = cand_tasks.get(task) or {}
+        if now and info.get("data_sha256") and now.get("data_sha256") != info.get("data_sha256"):
+            notes.append(f"task {task}: its data changed since the reference (quality compared anyway; refresh the "
+                         "baseline if the change is intended)")
+    before, after = _rankings(reference, key), _rankings(candidate, key)
+    for task, ranking in before.items():
+        chosen, now_ranking = ranking.recommended, after.get(task)
+        now = now_ranking.recommended if now_ranking is not None else None
+        same = now_ranking is not None and now == chosen
+        checks.append(Check(task, "–", f"recommended ({key})", chosen or "none", now or "none",
+                            "same" if same else _why_changed(chosen, now_ranking, key), "same model",
+                            "ok" if same else "regression"))
+    return Comparison(reference.label, candidate.label, checks, notes, with_costs, tol)
+
+
+def write_outputs(comparison: Comparison, run_dir: Path | None, step_summary: str | None = None) -> Path | None:
+    """compare.md and compare.json next to the candidate run; the table also goes to a CI job summary."""
+    text = comparison.markdown()
+    if step_summary:
+        with Path(step_summary).open("a", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+    if run_dir is None:
+        return None
+    write_json_atomic(run_dir / COMPARE_JSON, comparison.to_dict())
+    path = run_dir / COMPARE_MD
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(comparison.markdown(show_all=True), encoding="utf-8")
+    tmp.replace(path)
+    return path

@@ -1,0 +1,97 @@
+"""A runtime that misbehaves on request, so the harness's own tests can prove a run survives bad models.
+
+models.yaml selects the misbehaviour with fixed option values (nothing from the file is executed):
+  options: {fault: raise|segfault|oom|hang|no_weights|network|none, at: load|embed}
+`none` is a working toy encoder (hashed bag of words), so a fault model can also be a healthy cell.
+`at: embed` defers the fault to the first embedding call (inside fit), after a successful load.
+Also: `hold_file: PATH` waits at load until PATH exists (a cell a test can interrupt at will), and
+`reserve_mb: N` maps N MB of address space without touching it, as runtimes' allocators do.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import mmap
+import time
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.config import ModelSpec
+
+FAULTS = ("raise", "segfault", "oom", "hang", "no_weights", "network", "none")
+DIM = 64
+CHUNK_MB = 16
+
+
+def _raise() -> None:
+    raise RuntimeError("injected fault: the runtime raised")
+
+
+def _segfault() -> None:
+    ctypes.string_at(0)  # reads address 0: a real SIGSEGV, not a Python exception
+
+
+def _oom(limit_mb: int) -> None:
+    """Grow resident memory step by step (pages touched, not just reserved) until something stops it."""
+    hoard = []
+    for _ in range(limit_mb // CHUNK_MB):
+        hoard.append(bytearray(b"\x01") * (CHUNK_MB * 1024 * 1024))
+        time.sleep(0.005)  # a growth a watcher can see, as with a model that keeps allocating
+    raise MemoryError(f"injected fault: allocated {limit_mb} MB and nothing stopped it")
+
+
+def _hang() -> None:
+    while True:
+        time.sleep(1)
+
+
+def _no_weights(root: Path | None) -> None:
+    # A loader that looks for a file the package does not ship.
+    (root or Path(".")).joinpath("weights-that-are-not-there.bin").read_bytes()
+
+
+def _network() -> None:
+    import urllib.request
+
+    urllib.request.urlopen("https://huggingface.co/api/models/intfloat/multilingual-e5-small", timeout=60)
+
+
+class FaultEncoder:
+    """A deterministic toy encoder; misbehaves on its first call when the fault is deferred."""
+
+    def __init__(self, trigger: Any, reserved: mmap.mmap | None = None) -> None:
+        self._trigger = trigger
+        self._reserved = reserved  # kept mapped for the life of the model
+
+    def embed(self, texts: list[str]) -> np.ndarray[Any, np.dtype[np.float32]]:
+        if self._trigger is not None:
+            trigger, self._trigger = self._trigger, None
+            trigger()
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in text.lower().split():
+                out[row, zlib.crc32(word.strip(",.?!'").encode("utf-8")) % DIM] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        result: np.ndarray[Any, np.dtype[np.float32]] = (out / np.maximum(norms, 1e-12)).astype(np.float32)
+        return result
+
+
+def load(spec: ModelSpec, root: Path | None, threads: int) -> FaultEncoder:
+    fault = str(spec.options.get("fault", "none"))
+    at = str(spec.options.get("at", "load"))
+    if fault not in FAULTS or at not in ("load", "embed"):
+        raise ValueError(f"model '{spec.id}': fault must be one of {FAULTS} and at one of load|embed")
+    hold = spec.options.get("hold_file")
+    while hold is not None and not Path(str(hold)).exists():
+        time.sleep(0.05)
+    reserve_mb = int(spec.options.get("reserve_mb", 0))
+    reserved = mmap.mmap(-1, reserve_mb * 1024 * 1024) if reserve_mb else None  # virtual, never touched
+    actions = {"raise": _raise, "segfault": _segfault, "oom": lambda: _oom(int(spec.options.get("oom_limit_mb", 4096))),
+               "hang": _hang, "no_weights": lambda: _no_weights(root), "network": _network, "none": None}
+    action = actions[fault]
+    if action is not None and at == "load":
+        action()
+    return FaultEncoder(action if at == "embed" else None, reserved)

@@ -2,6 +2,10 @@
 
 Usage (by the runner only): python -m bench.cell CELL.json RESULT.json SAMPLES.jsonl
 The parent reads RESULT.json; the OS reports peak RSS and CPU time of this process to the parent.
+
+Order matters for the figures: the harness's own instruments (numpy, psutil, codecarbon) are imported
+before the memory baseline, so `rss_model_increase_mb` is the model's; the scoring libraries are
+imported only after the measurement window, so they are not in the serving peak (`peak_rss_mb`).
 """
 
 from __future__ import annotations
@@ -11,90 +15,183 @@ import os
 import sys
 import time
 import traceback
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from bench.lifeline import die_with_parent
 from bench.offline import enforce_offline
 
+die_with_parent()  # a killed runner takes its cell along
 enforce_offline()  # before any model library is imported
+from bench.measure.threads import pin_from_env  # noqa: E402
+
+PINNED = pin_from_env()  # before numpy & co. start their thread pools (affinity is inherited per thread)
 
 from bench.config import ModelSpec  # noqa: E402
+from bench.measure.duty import process_start_time  # noqa: E402
 from bench.measure.energy import EnergyMeter, EnergySettings  # noqa: E402
-from bench.measure.latency import Latency  # noqa: E402
-from bench.measure.loop import measured_loop  # noqa: E402
-from bench.measure.memory import peak_rss_mb, rss_mb  # noqa: E402
+from bench.measure.hardware import fingerprint, loaded_library_versions  # noqa: E402
+from bench.measure.latency import Latency, TokenCounts, token_rates  # noqa: E402
+from bench.measure.loop import LoopResult, measured_loop  # noqa: E402
+from bench.measure.memory import RssSampler, peak_rss_mb, rss_mb  # noqa: E402
+from bench.measure.threads import cap_loaded_pools, cpu_affinity, os_threads, thread_env  # noqa: E402
 from bench.methods import MethodContext, get_method  # noqa: E402
-from bench.metrics import per_item_scores, scores_for  # noqa: E402
 from bench.runtimes import get_runtime  # noqa: E402
 from bench.sources import resolve_and_verify  # noqa: E402
-from bench.tasks import load_task  # noqa: E402
+from bench.tasks import Task, load_task  # noqa: E402
+
+TIMINGS = "latency_ns.json"  # next to RESULT.json
 
 
-def run_cell(cell: dict[str, Any], samples_path: Path) -> dict[str, Any]:
+class Window:
+    """What brackets the timed requests: energy meter, sampler window, token counters."""
+
+    def __init__(self, meter: EnergyMeter, sampler: RssSampler, method: object) -> None:
+        self.meter, self.sampler, self.method = meter, sampler, method
+        self.tokens_before: TokenCounts | None = None
+        self.tokens_after: TokenCounts | None = None
+        self._stack = ExitStack()
+
+    def __enter__(self) -> Window:
+        self.tokens_before = TokenCounts.read(self.method)
+        self._stack.enter_context(self.sampler.window())
+        self._stack.enter_context(self.meter)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+        self.tokens_after = TokenCounts.read(self.method)
+
+
+def run_cell(cell: dict[str, Any], samples_path: Path, startup_s: float,
+             timings_path: Path | None = None) -> dict[str, Any]:
+    sampler = RssSampler().start()
+    phases: dict[str, float] = {"startup_s": startup_s}
     spec = ModelSpec.model_validate(cell["model"])
     method_name = spec.tasks[cell["task"]]
     limits = cell["items"]
+    t0 = time.perf_counter()
     task = load_task(Path(cell["task_dir"])).limited(limits.get("train"), limits.get("test"), seed=cell["seed"])
+    phases["task_data_s"] = time.perf_counter() - t0
     threads = int(cell["threads"])
     out: dict[str, Any] = {"method": method_name, "n_train_items": len(task.splits["train"]),
                            "n_dev_items": len(task.splits["dev"]), "n_test_items": len(task.splits["test"])}
 
+    t0 = time.perf_counter()
     weights = resolve_and_verify(spec, Path(cell["models_dir"]))
+    phases["verify_weights_s"] = time.perf_counter() - t0
     out.update(weights_sha256=weights.sha256, weights_bytes=weights.size_bytes, hash_status=weights.status)
 
-    rss_before = rss_mb()
+    # The energy meter is built (codecarbon imported, hardware detected) before the baseline: it is harness.
+    t0 = time.perf_counter()
+    meter = EnergyMeter(EnergySettings(**cell["energy"]), threads)
+    phases["meter_setup_s"] = time.perf_counter() - t0
+
+    out["rss_baseline_mb"] = rss_mb()
     t0 = time.perf_counter()
     model = get_runtime(spec.runtime).load(spec, weights.root, threads) if weights.root is not None else None
-    out["load_time_s"] = time.perf_counter() - t0
+    phases["load_s"] = out["load_time_s"] = time.perf_counter() - t0
     out["rss_after_load_mb"] = rss_mb()
-    out["rss_model_increase_mb"] = out["rss_after_load_mb"] - rss_before
+    out["rss_model_increase_mb"] = out["rss_after_load_mb"] - out["rss_baseline_mb"]
 
     artifacts = Path(cell["artifacts_dir"])
     artifacts.mkdir(parents=True, exist_ok=True)
-    method = get_method(method_name)(model, spec, task, MethodContext(threads, artifacts, cell["seed"]))
     t0 = time.perf_counter()
+    method = get_method(method_name)(model, spec, task, MethodContext(threads, artifacts, cell["seed"]))
+    t1 = time.perf_counter()
     out["fit"] = method.fit(task.splits["train"], task.splits["dev"])
-    out["fit_time_s"] = time.perf_counter() - t0
+    phases["method_setup_s"], phases["fit_s"] = t1 - t0, time.perf_counter() - t1
+    out["fit_time_s"] = phases["fit_s"]
+    out["rss_after_fit_mb"] = rss_mb()
     out["trained_artifacts_sha256"] = method.artifacts
     out["params"] = spec.params if spec.params is not None else method.trained_params
+    out["thread_pools"] = cap_loaded_pools(threads)  # after load and fit: every pool the runtime started
 
     test = task.splits["test"]
-    inputs = [item.text for item in test]
-    cpu0 = os.times()
-    with EnergyMeter(EnergySettings(**cell["energy"])) as meter:
-        loop = measured_loop(method.predict, inputs, min_window_s=cell["min_energy_window_s"],
-                             warmup=cell["warmup_requests"])
-    cpu1 = os.times()
-    requests = len(loop.durations_ns)
-    out.update(Latency.from_ns(loop.durations_ns).to_dict())
-    out.update(meter.reading(requests))
-    out.update(measure_passes=loop.passes, measure_window_s=loop.window_s,
-               cpu_time_s_per_1000_requests=((cpu1.user - cpu0.user) + (cpu1.system - cpu0.system))
-               * 1000.0 / requests)
+    window = Window(meter, sampler, method)
+    loop = measured_loop(method.predict, [item.text for item in test], min_window_s=cell["min_energy_window_s"],
+                         warmup=cell["warmup_requests"], window=window)
+    out["peak_rss_mb"] = peak_rss_mb()  # kernel high-water mark: load, fit and serving, not the scoring below
+    out["process_os_threads"] = os_threads()
+    sampler.stop()
+    out.update(sampler.figures())
+    out["peak_rss_model_increase_mb"] = out["peak_rss_mb"] - out["rss_baseline_mb"]
+    phases.update(warmup_s=loop.warmup_s, inference_s=loop.inference_s)
+    t0 = time.perf_counter()
+    out.update(_window_figures(loop, meter, window, cell["warmup_requests"]))
+    usage = getattr(method, "usage", None)
+    if callable(usage):  # generative methods' own totals (tokens, invalid outputs...), whole cell
+        out["method_usage"] = usage()
+    if timings_path is not None:  # every request's duration, for the runner's pytest-benchmark export
+        timings_path.write_text(json.dumps(loop.durations_ns.tolist()), encoding="utf-8")
+    phases["figures_s"] = time.perf_counter() - t0
 
+    t0 = time.perf_counter()
+    out.update(_score(task, loop, samples_path, cell))
+    out["hardware"] = {**fingerprint(), "threads_requested": threads, "cpu_affinity": cpu_affinity(),
+                       "pinned_cpus": PINNED, "thread_env": {k: os.environ.get(k) for k in thread_env(threads)},
+                       "libraries": loaded_library_versions()}
+    phases["scoring_s"] = time.perf_counter() - t0
+    out["phase_times_s"] = phases
+    return out
+
+
+def _window_figures(loop: LoopResult[Any], meter: EnergyMeter, window: Window, warmup: int) -> dict[str, Any]:
+    requests = loop.requests
+    cpu_s = loop.cpu_user_s + loop.cpu_system_s
+    return {
+        **Latency.from_ns(loop.durations_ns, loop.window_s).to_dict(),
+        "warmup_requests": warmup,
+        "measure_passes": loop.passes,
+        "measure_window_s": loop.window_s,
+        "inference_s": loop.inference_s,
+        "window_cpu_user_s": loop.cpu_user_s,
+        "window_cpu_system_s": loop.cpu_system_s,
+        "cpu_time_s_per_1000_requests": cpu_s * 1000.0 / requests,
+        "cpu_utilisation_cores": cpu_s / loop.window_s if loop.window_s > 0 else None,
+        **token_rates(window.tokens_before, window.tokens_after, requests, loop.inference_s),
+        **_with_cpu_time_check(meter.reading(requests), cpu_s),
+    }
+
+
+def _with_cpu_time_check(reading: dict[str, Any], window_cpu_s: float) -> dict[str, Any]:
+    """Recompute the estimated CPU energy from the window's CPU time: it must match codecarbon's."""
+    method = reading["energy_method"]
+    watts = method.get("cpu_power_assumed_w")
+    if not method.get("measured") and watts:
+        method["cpu_energy_from_cpu_time_wh"] = (watts * window_cpu_s / method["machine_logical_cpus"] / 3600.0
+                                                 * reading["pue"])
+    return reading
+
+
+def _score(task: Task, loop: LoopResult[Any], samples_path: Path, cell: dict[str, Any]) -> dict[str, Any]:
+    from bench.metrics import per_item_scores, scores_for  # heavy (scipy, nltk): only after the window
+
+    test = task.splits["test"]
     gold = [item.target for item in test]
     spec_t = task.spec
     labels = sorted(spec_t.labels) if spec_t.labels else None
     quality = scores_for(spec_t.kind, gold, loop.predictions, labels=labels, fields=spec_t.fields,
                          resamples=cell["resamples"], seed=cell["seed"])
-    out["quality"] = {name: score.to_dict() for name, score in quality.items() if name in spec_t.metrics}
     per_item = per_item_scores(spec_t.kind, gold, loop.predictions, fields=spec_t.fields)
     with samples_path.open("w", encoding="utf-8") as handle:
         for item, pred, scores in zip(test, loop.predictions, per_item, strict=True):
             handle.write(json.dumps({"item_id": item.id, "prediction": pred, "gold": item.target,
                                      "scores": scores}, ensure_ascii=False) + "\n")
-    out["peak_rss_self_mb"] = peak_rss_mb()
-    return out
+    return {"quality": {name: score.to_dict() for name, score in quality.items() if name in spec_t.metrics}}
 
 
 def main(argv: list[str]) -> int:
+    startup_s = max(0.0, time.time() - process_start_time())
     cell_path, result_path, samples_path = (Path(a) for a in argv[1:4])
     cell = json.loads(cell_path.read_text(encoding="utf-8"))
     try:
-        result = {"status": "ok", **run_cell(cell, samples_path)}
+        result = {"status": "ok", **run_cell(cell, samples_path, startup_s, result_path.parent / TIMINGS)}
     except Exception as exc:  # the cell fails alone; the parent records why
         result = {"status": "failed", "error": f"{type(exc).__name__}: {exc}",
                   "traceback": traceback.format_exc(limit=8)}
+    result["peak_rss_cell_mb"] = peak_rss_mb()  # the whole cell, scoring (or the failure) included
     tmp = result_path.with_suffix(".tmp")
     tmp.write_text(json.dumps(result, ensure_ascii=False, default=str), encoding="utf-8")
     os.replace(tmp, result_path)
@@ -102,4 +199,8 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    code = main(sys.argv)
+    # Everything is on disk: skip the interpreter's teardown of scipy, sklearn & co. (~0.3 s per cell).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -1,0 +1,1 @@
+"""Measurement tools run by hand or by nox: isolation cost, bare reference loop, repeatability."""

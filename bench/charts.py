@@ -1,60 +1,271 @@
-"""Charts from the records alone (matplotlib, PNG + SVG, readable in black and white)."""
+"""Charts from the rankings alone (matplotlib, PNG + SVG), readable when printed in black and white.
+
+Every model keeps one marker shape across a task's charts; the verdict sets the fill (black = good
+enough, half = borderline, white = not good enough) and the recommended model is drawn larger and named.
+Bars use grey levels and hatching rather than colour.
+"""
 
 from __future__ import annotations
 
+import math
+import re
 from pathlib import Path
+from typing import Any, Literal, cast
 
 import matplotlib
 
 matplotlib.use("Agg")  # no display on servers and CI
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
-from bench.rank import TaskRanking  # noqa: E402
+from bench.rank import FRUGALITY_KEYS, TaskRanking, pareto_front
+from bench.report.i18n import metric_name, num, score, t, verdict_name
 
-MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p")
+FillStyle = Literal["full", "left", "right", "bottom", "top", "none"]
+FILL: dict[str, FillStyle] = {"pass": "full", "borderline": "left", "fail": "none"}
+ENERGY = FRUGALITY_KEYS["energy"]
+CHART_KINDS = ("quality_vs_energy", "quality_vs_size", "latency", "memory", "co2")
+STYLE: dict[str, Any] = {"font.size": 9, "axes.titlesize": 11, "axes.titleweight": "bold", "axes.labelsize": 9,
+         "legend.fontsize": 7, "svg.fonttype": "path", "figure.dpi": 100, "axes.spines.top": False,
+         "axes.spines.right": False}
 
 
-def _save(fig: plt.Figure, stem: Path) -> list[Path]:
-    paths = []
+def slug(name: str) -> str:
+    """A file-name-safe version of a task name."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "task"
+
+
+def _save(fig: Figure, stem: Path) -> Path:
     for suffix in (".png", ".svg"):
-        path = stem.with_suffix(suffix)
-        fig.savefig(path, dpi=130, bbox_inches="tight")
-        paths.append(path)
+        # A fixed date keeps SVG files identical between rebuilds of the same records.
+        metadata = {"Date": None} if suffix == ".svg" else {}
+        fig.savefig(stem.with_suffix(suffix), dpi=130, bbox_inches="tight", metadata=metadata)
     plt.close(fig)
+    return stem.with_suffix(".png")
+
+
+def _f(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _markers(ranking: TaskRanking, ladder: list[str]) -> dict[str, str]:
+    models = _ladder_order(ranking, ladder)
+    return {m: MARKERS[i % len(MARKERS)] for i, m in enumerate(models)}
+
+
+def _ladder_order(ranking: TaskRanking, ladder: list[str]) -> list[str]:
+    """Models of the task, smallest first: models.yaml order when known, else by parameter count."""
+    models = [str(m) for m in ranking.table["model_id"]]
+    position = {m: i for i, m in enumerate(ladder)}
+    params = {str(r["model_id"]): _f(r.get("params")) for _, r in ranking.table.iterrows()}
+    return sorted(models, key=lambda m: (position.get(m, len(position)),
+                                         params[m] if not math.isnan(params[m]) else math.inf, m))
+
+
+def _empty(ax: Axes, lang: str) -> None:
+    ax.text(0.5, 0.5, t(lang, "c_no_data"), ha="center", va="center", transform=ax.transAxes, color="grey")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _point(ax: Axes, x: float, row: pd.Series, ranking: TaskRanking, marker: str, lang: str) -> None:
+    metric = ranking.metric
+    y, low, high = _f(row[metric]), _f(row[f"{metric}_ci_low"]), _f(row[f"{metric}_ci_high"])
+    winner = row["model_id"] == ranking.recommended
+    ax.errorbar([x], [y], yerr=[[max(y - low, 0)], [max(high - y, 0)]], fmt=marker, color="black", capsize=3,
+                elinewidth=0.8, markersize=12 if winner else 7, fillstyle=FILL.get(str(row["verdict"]), "none"),
+                markerfacecoloralt="white", markeredgewidth=2.2 if winner else 1.0, zorder=3,
+                label=f"{row['model_id']} ({verdict_name(str(row['verdict']), lang)})")
+    label = f"{row['model_id']}" + (f" — {t(lang, 'c_recommended')}" if winner else "")
+    ax.annotate(label, (x, y), xytext=(7, 5), textcoords="offset points", fontsize=7,
+                fontweight="bold" if winner else "normal")
+
+
+def quality_vs_energy(ranking: TaskRanking, out_dir: Path, lang: str = "fr", ladder: list[str] | None = None) -> Path:
+    """Quality with its 95 % CI against energy per 1000 requests (log x), gate line, Pareto front, winner."""
+    metric = ranking.metric
+    data = ranking.table[(ranking.table["verdict"] != "failed")]
+    data = data[data[ENERGY].map(_f) > 0] if ENERGY in data else data.iloc[0:0]
+    markers = _markers(ranking, ladder or [])
+    fig, ax = plt.subplots(figsize=(7.2, 4.6))
+    if data.empty:
+        _empty(ax, lang)
+    else:
+        for _, row in data.iterrows():
+            _point(ax, _f(row[ENERGY]), row, ranking, markers[str(row["model_id"])], lang)
+        front_ids = pareto_front(data, metric, ENERGY)
+        front = data[data["model_id"].isin(front_ids)].sort_values(ENERGY)
+        if len(front) > 1:
+            ax.step(front[ENERGY].map(_f), front[metric].map(_f), where="post", linestyle=":", color="dimgray",
+                    linewidth=1.2, label=t(lang, "c_pareto"), zorder=2)
+        ax.set_xscale("log")
+        ax.margins(x=0.25)
+    ax.axhline(ranking.threshold, linestyle="--", color="black", linewidth=1,
+               label=t(lang, "c_gate", metric=metric_name(metric, lang), min=score(ranking.threshold, lang)))
+    ax.set_xlabel(t(lang, "c_energy_x"))
+    ax.set_ylabel(t(lang, "c_metric_y", metric=metric_name(metric, lang)))
+    ax.set_title(t(lang, "c_qve_title", task=ranking.task))
+    ax.grid(True, which="major", linestyle=":", linewidth=0.5, color="lightgray")
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    return _save(fig, out_dir / f"{slug(ranking.task)}_quality_vs_energy")
+
+
+def quality_vs_size(ranking: TaskRanking, out_dir: Path, lang: str = "fr", ladder: list[str] | None = None) -> Path:
+    """Quality along the model ladder: parameters on a log axis, one point per model, gate line."""
+    metric = ranking.metric
+    data = ranking.table[(ranking.table["verdict"] != "failed")]
+    data = data[data["params"].map(_f) > 0] if "params" in data else data.iloc[0:0]
+    markers = _markers(ranking, ladder or [])
+    fig, ax = plt.subplots(figsize=(7.2, 4.6))
+    if data.empty:
+        _empty(ax, lang)
+    else:
+        ordered = data.assign(_p=data["params"].map(_f)).sort_values("_p")
+        ax.plot(ordered["_p"], ordered[metric].map(_f), color="gray", linewidth=0.8, linestyle="-", zorder=1)
+        for _, row in ordered.iterrows():
+            _point(ax, _f(row["params"]), row, ranking, markers[str(row["model_id"])], lang)
+        ax.set_xscale("log")
+        ax.margins(x=0.25)
+    ax.axhline(ranking.threshold, linestyle="--", color="black", linewidth=1,
+               label=t(lang, "c_gate", metric=metric_name(metric, lang), min=score(ranking.threshold, lang)))
+    ax.set_xlabel(t(lang, "c_size_x"))
+    ax.set_ylabel(t(lang, "c_metric_y", metric=metric_name(metric, lang)))
+    ax.set_title(t(lang, "c_size_title", task=ranking.task))
+    ax.grid(True, which="major", linestyle=":", linewidth=0.5, color="lightgray")
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    return _save(fig, out_dir / f"{slug(ranking.task)}_quality_vs_size")
+
+
+def _bars(ranking: TaskRanking, columns: list[tuple[str, str, str, str]], ylabel: str, title: str, stem: Path,
+          lang: str, ladder: list[str]) -> Path:
+    """Grouped bars per model (ladder order); columns are (column, legend, grey, hatch); log y on wide ranges."""
+    table = ranking.table.set_index("model_id")
+    models = [m for m in _ladder_order(ranking, ladder)
+              if any(_f(table.loc[m].get(c)) > 0 for c, *_ in columns)]
+    fig, ax = plt.subplots(figsize=(max(4.8, 1.1 * len(models) + 2.5), 4.2))
+    if not models:
+        _empty(ax, lang)
+        ax.set_title(title)
+        return _save(fig, stem)
+    values = [_f(table.loc[m].get(c)) for m in models for c, *_ in columns]
+    positive = [v for v in values if v > 0]
+    log = bool(positive) and max(positive) / min(positive) > 50
+    width = 0.8 / len(columns)
+    for j, (column, legend, grey, hatch) in enumerate(columns):
+        xs = [i + (j - (len(columns) - 1) / 2) * width for i in range(len(models))]
+        heights = [_f(table.loc[m].get(column)) for m in models]
+        bars = ax.bar(xs, [h if h > 0 else 0 for h in heights], width=width, color=grey, edgecolor="black",
+                      hatch=hatch, linewidth=0.8, label=legend or None)
+        for bar, height in zip(bars, heights, strict=True):
+            if height > 0:
+                ax.annotate(num(height, lang), (bar.get_x() + bar.get_width() / 2, height), xytext=(0, 2),
+                            textcoords="offset points", ha="center", fontsize=6)
+    ax.set_xticks(range(len(models)))
+    failed = set(ranking.models_with("failed"))  # a failed cell may still have a peak memory worth showing
+    ax.set_xticklabels([f"★ {m}" if m == ranking.recommended else f"{m} ({t(lang, 'c_failed')})" if m in failed
+                        else m for m in models], rotation=25, ha="right")
+    for label in ax.get_xticklabels():
+        if label.get_text().startswith("★"):
+            label.set_fontweight("bold")
+    if log:
+        ax.set_yscale("log")
+    ax.set_ylabel(ylabel.format(log=t(lang, "c_log") if log else ""))  # {log} was left as a placeholder
+    ax.set_title(title)
+    ax.grid(True, axis="y", which="major", linestyle=":", linewidth=0.5, color="lightgray")
+    if any(legend for _, legend, *_ in columns):
+        ax.legend(frameon=False)
+    return _save(fig, stem)
+
+
+def latency_bars(ranking: TaskRanking, out_dir: Path, lang: str = "fr", ladder: list[str] | None = None) -> Path:
+    return _bars(ranking, [("latency_p50_ms", "p50", "0.55", ""), ("latency_p95_ms", "p95", "white", "///")],
+                 t(lang, "c_latency_y", log="{log}"), t(lang, "c_latency_title", task=ranking.task),
+                 out_dir / f"{slug(ranking.task)}_latency", lang, ladder or [])
+
+
+def memory_bars(ranking: TaskRanking, out_dir: Path, lang: str = "fr", ladder: list[str] | None = None) -> Path:
+    return _bars(ranking, [("peak_rss_mb", "", "0.7", "..")], t(lang, "c_memory_y", log="{log}"),
+                 t(lang, "c_memory_title", task=ranking.task), out_dir / f"{slug(ranking.task)}_memory", lang,
+                 ladder or [])
+
+
+def co2_bars(ranking: TaskRanking, out_dir: Path, lang: str = "fr", ladder: list[str] | None = None) -> Path:
+    return _bars(ranking, [("co2_g_per_1000_requests", "", "0.4", "xx")], t(lang, "c_co2_y", log="{log}"),
+                 t(lang, "c_co2_title", task=ranking.task), out_dir / f"{slug(ranking.task)}_co2", lang,
+                 ladder or [])
+
+
+def overview(rankings: list[TaskRanking], out_dir: Path, lang: str = "fr") -> Path:
+    """All tasks on one figure: how far each candidate's lower bound is above its task's gate, vs energy."""
+    fig, ax = plt.subplots(figsize=(7.6, 4.8))
+    handles = []
+    drawn = False
+    for index, ranking in enumerate(rankings):
+        metric = ranking.metric
+        data = ranking.table[ranking.table["verdict"] != "failed"]
+        if ENERGY not in data:
+            continue
+        data = data[data[ENERGY].map(_f) > 0]
+        marker = MARKERS[index % len(MARKERS)]
+        for _, row in data.iterrows():
+            x = _f(row[ENERGY])
+            margin = (_f(row[f"{metric}_ci_low"]) - ranking.threshold) * 100
+            winner = row["model_id"] == ranking.recommended
+            ax.plot([x], [margin], marker=marker, color="black", linestyle="none",
+                    fillstyle=FILL.get(str(row["verdict"]), "none"), markerfacecoloralt="white",
+                    markersize=12 if winner else 7, markeredgewidth=2.2 if winner else 1.0, zorder=3)
+            if winner or row["model_id"] == ranking.closest:  # name the answer, or the nearest miss
+                ax.annotate(f"{row['model_id']}", (x, margin), xytext=(7, 5), textcoords="offset points",
+                            fontsize=7, fontweight="bold" if winner else "normal")
+            drawn = True
+        handles.append(Line2D([], [], marker=marker, color="black", linestyle="none", fillstyle="none",
+                              label=f"{ranking.task} ({metric_name(metric, lang)})"))
+    if not drawn:
+        _empty(ax, lang)
+    else:
+        ax.set_xscale("log")
+        ax.margins(x=0.2)
+    ax.axhline(0, linestyle="--", color="black", linewidth=1)
+    for verdict in ("pass", "borderline", "fail"):
+        handles.append(Line2D([], [], marker="o", color="black", linestyle="none", fillstyle=FILL[verdict],
+                              markerfacecoloralt="white", label=verdict_name(verdict, lang)))
+    handles.append(Line2D([], [], marker="o", color="black", linestyle="none", markersize=12, markeredgewidth=2.2,
+                          fillstyle="full", label=t(lang, "c_recommended")))
+    ax.set_xlabel(t(lang, "c_energy_x"))
+    ax.set_ylabel(t(lang, "c_overview_y"))
+    ax.set_title(t(lang, "c_overview_title"))
+    ax.grid(True, which="major", linestyle=":", linewidth=0.5, color="lightgray")
+    ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    return _save(fig, out_dir / "overview")
+
+
+CHARTS = {"quality_vs_energy": quality_vs_energy, "quality_vs_size": quality_vs_size, "latency": latency_bars,
+          "memory": memory_bars, "co2": co2_bars}
+
+
+def chart_paths(tasks: list[str], out_dir: Path) -> dict[str, dict[str, Path]]:
+    """Where `all_charts` puts each PNG (task -> kind -> path; "" -> overview), without drawing anything."""
+    paths = {task: {kind: out_dir / f"{slug(task)}_{kind}.png" for kind in CHART_KINDS} for task in tasks}
+    if tasks:
+        paths[""] = {"overview": out_dir / "overview.png"}
     return paths
 
 
-def quality_vs_energy(ranking: TaskRanking, out_dir: Path) -> list[Path]:
-    """Quality with its 95 % CI against energy per 1000 requests (log x), gate line, winner highlighted."""
-    metric = ranking.metric
-    data = ranking.table[ranking.table["verdict"] != "failed"]
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for index, (_, row) in enumerate(data.iterrows()):
-        x = row["energy_wh_per_1000_requests"]
-        y = row[metric]
-        err = [[y - row[f"{metric}_ci_low"]], [row[f"{metric}_ci_high"] - y]]
-        winner = row["model_id"] == ranking.recommended
-        ax.errorbar(x, y, yerr=err, fmt=MARKERS[index % len(MARKERS)], color="black", capsize=3,
-                    markersize=11 if winner else 7, markerfacecolor="black" if winner else "white",
-                    label=f"{row['model_id']}{' (recommended)' if winner else ''}")
-    front = data[data["model_id"].isin(ranking.pareto)].sort_values("energy_wh_per_1000_requests")
-    if len(front) > 1:
-        ax.plot(front["energy_wh_per_1000_requests"], front[metric], linestyle=":", color="grey",
-                label="Pareto front")
-    ax.axhline(ranking.threshold, linestyle="--", color="black", linewidth=1,
-               label=f"gate {metric} ≥ {ranking.threshold}")
-    ax.set_xscale("log")
-    ax.set_xlabel("energy per 1000 requests (Wh, log scale)")
-    ax.set_ylabel(f"{metric} (95 % CI)")
-    ax.set_title(f"{ranking.task}: quality vs energy")
-    ax.grid(True, which="both", linestyle=":", linewidth=0.5)
-    ax.legend(fontsize=7, loc="best")
-    return _save(fig, out_dir / f"{ranking.task}_quality_vs_energy")
-
-
-def all_charts(rankings: list[TaskRanking], out_dir: Path) -> list[Path]:
+def all_charts(rankings: list[TaskRanking], out_dir: Path, lang: str = "fr", ladder: list[str] | None = None
+               ) -> dict[str, dict[str, Path]]:
+    """Every chart of every task plus the overview; returns task -> kind -> PNG path (SVG beside it)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths: list[Path] = []
-    for ranking in rankings:
-        paths += quality_vs_energy(ranking, out_dir)
+    with plt.rc_context(cast(Any, STYLE)):
+        paths: dict[str, dict[str, Path]] = {}
+        for ranking in rankings:
+            paths[ranking.task] = {kind: draw(ranking, out_dir, lang, ladder) for kind, draw in CHARTS.items()}
+        if rankings:
+            paths[""] = {"overview": overview(rankings, out_dir, lang)}
     return paths

@@ -1,0 +1,48 @@
+"""The report a report author can paste: recommendation per task, evidence, full tables, charts, caveats.
+
+`build_report(run_dir)` rebuilds summary.csv, charts/, report.md and report.html from records.jsonl and
+manifest.json alone. Modules: `i18n` (French/English wording and number formats), `document` (the content
+as blocks), `markdown` and `html` (the two renderings). Heavy imports (pandas, matplotlib) stay inside
+the function so that `bench.report.i18n` is cheap to import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bench.projection import Assumptions, Volume
+
+
+def build_report(run_dir: Path, key: str = "energy", lang: str = "fr",
+                 gates: Mapping[str, tuple[str, float]] | None = None, volume: Volume | None = None,
+                 assumptions: Assumptions | None = None) -> Path:
+    """Rebuild summary, charts, report.md and report.html of a run; returns the path of report.md."""
+    import json
+    import os
+
+    from bench.charts import all_charts
+    from bench.rank import rank_records
+    from bench.report import html, markdown
+    from bench.report.document import build_document
+    from bench.report.i18n import check_lang
+    from bench.results import MANIFEST, read_records, write_summary
+
+    check_lang(lang)
+    records = read_records(run_dir)
+    manifest_path = run_dir / MANIFEST
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
+    write_summary(run_dir, records)
+    rankings = rank_records(records, key=key, gates=gates, manifest=manifest)
+    ladder = list((manifest.get("models") or {}).keys())
+    charts = all_charts(rankings, run_dir / "charts", lang=lang, ladder=ladder)
+    title, blocks = build_document(records, manifest, rankings, charts, run_dir, lang=lang, key=key, volume=volume,
+                                   assumptions=assumptions)
+    outputs = {"report.md": markdown.render(title, blocks), "report.html": html.render(title, blocks, run_dir, lang)}
+    for name, text in outputs.items():
+        tmp = run_dir / f".{name}.tmp"
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, run_dir / name)
+    return run_dir / "report.md"

@@ -1,0 +1,71 @@
+"""The recommendation, the reasons and the projection printed in a terminal (rich tables)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from bench.projection import Assumptions, Volume
+from bench.rank import TaskRanking, rank_records
+from bench.report import i18n
+from bench.report.document import Bullets, Paragraph, Table, projection_blocks, recommendation_table
+from bench.results import MANIFEST, read_records
+
+
+def _rich(text: str) -> str:
+    """**bold** to rich markup; other square brackets escaped so intervals print as they are."""
+    text = text.replace("`", "").replace("[", "\\[")
+    parts = text.split("**")
+    return "".join(f"[bold]{p}[/bold]" if i % 2 else p for i, p in enumerate(parts))
+
+
+def rich_table(block: Table, title: str | None = None) -> RichTable:
+    table = RichTable(title=title, show_lines=False)
+    for header, right in zip(block.header, block.numeric, strict=True):
+        table.add_column(header, justify="right" if right else "left")
+    for row in block.rows:
+        table.add_row(*(_rich(c) for c in row))
+    return table
+
+
+def print_rankings(console: Console, rankings: Sequence[TaskRanking], lang: str = "en",
+                   volume: Volume | None = None, assumptions: Assumptions | None = None,
+                   records: Sequence[Mapping[str, Any]] = (), hardware: Mapping[str, Any] | None = None) -> None:
+    if not rankings:
+        console.print(i18n.t(lang, "no_rankings"))
+        return
+    console.print(rich_table(recommendation_table(rankings, lang), title=i18n.t(lang, "rec_h")))
+    for ranking in rankings:
+        console.print(_rich(i18n.recommendation_sentence(ranking, lang, markup=True)))
+        for model_id, loss in ranking.losses.items():
+            console.print(f"  - {_rich(model_id)}: {_rich(i18n.loss_text(loss, ranking, lang))}")
+    if volume is None:
+        return
+    ok = [r for r in records if r.get("status") == "ok"]
+    title = None
+    for block in projection_blocks(rankings, volume, assumptions or Assumptions(), ok, hardware or {}, lang)[1:]:
+        if isinstance(block, Paragraph) and block.text.startswith("**"):
+            title = block.text.strip("*")  # the task name goes into the next table's title
+        elif isinstance(block, Table):
+            console.print(rich_table(block, title=title))
+        elif isinstance(block, Paragraph):
+            console.print(_rich(block.text))
+        elif isinstance(block, Bullets):
+            for item in block.items:
+                console.print(f"  - {_rich(item)}")
+
+
+def print_run(console: Console, run_dir: Path, key: str = "energy",
+              gates: Mapping[str, tuple[str, float]] | None = None, lang: str = "en",
+              volume: Volume | None = None, assumptions: Assumptions | None = None) -> None:
+    """Rank a saved run and print the result (used at the end of `run` and by `rank`)."""
+    records = read_records(run_dir)
+    manifest_path = run_dir / MANIFEST
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
+    rankings = rank_records(records, key=key, gates=gates, manifest=manifest)
+    print_rankings(console, rankings, lang, volume, assumptions, records, manifest.get("hardware") or {})

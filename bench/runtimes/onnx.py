@@ -28,7 +28,8 @@ def session(path: Path | bytes, threads: int) -> ort.InferenceSession:
 class OnnxEncoder:
     """Sentence embeddings from a transformer ONNX export: tokenise, run, mean-pool, L2-normalise."""
 
-    def __init__(self, model: ort.InferenceSession, tokenizer_path: Path, max_length: int, prefix: str) -> None:
+    def __init__(self, model: ort.InferenceSession, tokenizer_path: Path, max_length: int, prefix: str,
+                 max_batch: int = 8) -> None:
         from tokenizers import Tokenizer
 
         self.session = model
@@ -37,8 +38,12 @@ class OnnxEncoder:
         self.tokenizer.enable_padding()
         self.inputs = {i.name for i in model.get_inputs()}
         self.prefix = prefix
+        self.max_batch = max(1, max_batch)
 
     def embed(self, texts: list[str]) -> np.ndarray[Any, np.dtype[np.float32]]:
+        # Bounded batches: a caller embedding a whole train split must not set the peak memory of the cell.
+        if len(texts) > self.max_batch:
+            return np.vstack([self.embed(texts[i:i + self.max_batch]) for i in range(0, len(texts), self.max_batch)])
         encodings = self.tokenizer.encode_batch([self.prefix + t for t in texts])
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
@@ -47,18 +52,26 @@ class OnnxEncoder:
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        out: np.ndarray[Any, np.dtype[np.float32]] = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        return out
+
+
+def model_files(spec: ModelSpec, root: Path) -> list[str]:
+    """The files a model declares (its own and its assets); a derived or unpinned model lists its folder."""
+    declared = [*spec.files, *spec.assets]
+    return declared or sorted(p.name for p in root.iterdir() if p.is_file())
 
 
 def load(spec: ModelSpec, root: Path | None, threads: int) -> Any:
     if root is None:
         raise ValueError(f"model '{spec.id}': an onnxruntime model needs files on disk")
-    onnx_files = [name for name in spec.files if name.endswith(".onnx")]
+    names = model_files(spec, root)
+    onnx_files = [name for name in names if name.endswith(".onnx")]
     if not onnx_files:
         raise ValueError(f"model '{spec.id}': no .onnx file listed in 'files'")
     model = session(root / onnx_files[0], threads)
-    tokenizers = [name for name in spec.files if name.endswith("tokenizer.json")]
+    tokenizers = [name for name in names if name.endswith("tokenizer.json")]
     if not tokenizers:
         return model
     return OnnxEncoder(model, root / tokenizers[0], int(spec.options.get("max_length", 256)),
-                       str(spec.options.get("prefix", "")))
+                       str(spec.options.get("prefix", "")), int(spec.options.get("max_batch", 8)))

@@ -1,0 +1,176 @@
+"""What the LLM methods share: prompt files next to the task, few-shot picking, usage totals.
+
+A prompt file is `tasks/<task>/prompts/<method>.txt` (or `<method>.<model id>.txt` to override it for
+one model). Lines before the first section header are comments. Sections start with `=== name ===`:
+- `system` (optional): the system message (plain text models get it as the first paragraph);
+- `item`: how one label (`{label}`, `{description}`) or field (`{name}`, `{type}`, `{description}`) is listed;
+- `example`: one few-shot example (`{text}` and `{label}`, `{summary}` or `{fields}`);
+- `user`: the request; `{text}` must come last, so that consecutive requests share the longest prefix
+  and llama.cpp evaluates only the new text.
+Placeholders are replaced by name only, so JSON braces in a prompt are left alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from bench.config import ModelSpec
+from bench.errors import ConfigError
+from bench.methods import Method, MethodContext
+from bench.runtimes.llamacpp import Generation, LlamaCppModel
+from bench.tasks import Item, Task
+
+SECTION = re.compile(r"^=== *([a-z]+) *===[ \t]*$", re.MULTILINE)
+SECTIONS = ("system", "item", "example", "user")
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+@dataclass(frozen=True)
+class PromptFile:
+    path: Path
+    sha256: str
+    sections: dict[str, str]
+
+    @classmethod
+    def read(cls, path: Path) -> PromptFile:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
+        headers = list(SECTION.finditer(text))
+        sections: dict[str, str] = {}
+        for index, header in enumerate(headers):
+            end = headers[index + 1].start() if index + 1 < len(headers) else len(text)
+            name = header.group(1)
+            if name not in SECTIONS:
+                line = text.count("\n", 0, header.start()) + 1
+                raise ConfigError(path, line, None, f"unknown section '{name}' (known: {list(SECTIONS)})")
+            sections[name] = text[header.end():end].strip("\n")
+        if "user" not in sections:
+            raise ConfigError(path, None, None, "a prompt file needs a '=== user ===' section")
+        tail = sections["user"].split("{text}")[-1]
+        if "{text}" not in sections["user"] or PLACEHOLDER.search(tail) or len(tail) > 80:
+            raise ConfigError(path, None, None, "the 'user' section must end with {text} (a short answer cue "
+                              "like 'Service :' may follow): the shared prefix is what llama.cpp reuses")
+        return cls(path, hashlib.sha256(raw).hexdigest(), sections)
+
+    def get(self, name: str, default: str = "") -> str:
+        return self.sections.get(name, default)
+
+    def require(self, name: str) -> str:
+        if name not in self.sections:
+            raise ConfigError(self.path, None, None, f"this method needs a '=== {name} ===' section")
+        return self.sections[name]
+
+
+def fill(template: str, **values: str) -> str:
+    """Replace `{name}` for the names given; any other brace stays as written."""
+    return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
+
+
+def find_prompt(task: Task, method: str, model_id: str) -> Path:
+    folder = task.directory / "prompts"
+    for name in (f"{method}.{model_id}.txt", f"{method}.txt"):
+        if (folder / name).is_file():
+            return folder / name
+    raise ConfigError(folder / f"{method}.txt", None, None, f"prompt file for method '{method}' not found")
+
+
+def clip_words(text: str, limit: int) -> str:
+    """The text cut after `limit` words, line breaks kept (they carry a letter's structure)."""
+    words = list(re.finditer(r"\S+", text))
+    if len(words) <= limit:
+        return text
+    return text[:words[limit - 1].end()] + " […]"
+
+
+def pick_examples(items: list[Item], count: int, *, max_words: int, seed: int) -> list[Item]:
+    """`count` items drawn with a fixed seed, short ones first (they keep the cached prompt prefix small)."""
+    if count <= 0 or not items:
+        return []
+    short = [item for item in items if len(item.text.split()) <= max_words]
+    pool = short if len(short) >= count else sorted(items, key=lambda item: (len(item.text.split()), item.id))
+    if pool is short:
+        return random.Random(seed).sample(pool, count)
+    return pool[:count]
+
+
+class LlmMethod(Method):
+    """Prompt a llama.cpp model; keep token and timing totals so a cell can report tokens/s."""
+
+    prompt_name: ClassVar[str]  # the prompt file's stem, by convention the method's registry name
+    default_shots: ClassVar[int] = 1
+    example_max_words: ClassVar[int] = 60
+
+    def __init__(self, model: Any, spec: ModelSpec, task: Task, context: MethodContext) -> None:
+        super().__init__(model, spec, task, context)
+        if not isinstance(model, LlamaCppModel):
+            raise ValueError(f"method '{self.prompt_name}' needs a llama.cpp model, got {type(model).__name__}")
+        self.llm: LlamaCppModel = model
+        self.prompt = PromptFile.read(find_prompt(task, self.prompt_name, spec.id))
+        self.shots = int(spec.options.get("shots", self.default_shots))
+        self.max_input_words = int(spec.options.get("max_input_words", 600))  # keeps every prompt in n_ctx
+        self.examples: list[Item] = []
+        # Running totals over every request (warm-up included): tokens/s = tokens_out / generation_ms.
+        self.requests = 0
+        self.tokens_in = 0
+        self.cached_tokens = 0
+        self.tokens_out = 0
+        self.prompt_ms = 0.0
+        self.generation_ms = 0.0
+        self.invalid_outputs = 0  # outputs that did not parse and were replaced by the fallback
+        self.truncated_outputs = 0  # generations stopped by max_tokens
+
+    def choose_examples(self, train: list[Item]) -> list[Item]:
+        return pick_examples(train, self.shots, max_words=self.example_max_words, seed=self.context.seed)
+
+    def fit(self, train: list[Item], dev: list[Item]) -> dict[str, Any]:
+        """No weights to learn: pick the few-shot examples from the train split (never test)."""
+        self.examples = self.choose_examples(train)
+        return self.description()
+
+    def description(self) -> dict[str, Any]:
+        return {"prompt_file": self._relative(self.prompt.path), "prompt_sha256": self.prompt.sha256,
+                "few_shot_examples": [item.id for item in self.examples], "chat_template": self.llm.chat,
+                "n_ctx": self.llm.n_ctx, "decoding": "greedy (temperature 0)"}
+
+    def _relative(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.task.directory))
+        except ValueError:
+            return str(path)
+
+    def generate(self, user: str, *, max_tokens: int, grammar: str | None = None,
+                 stop: list[str] | None = None) -> Generation:
+        system = self.prompt.get("system") or None
+        out = self.llm.generate(user, system=system, max_tokens=max_tokens, grammar=grammar, stop=stop)
+        self.requests += 1
+        self.tokens_in += out.prompt_tokens
+        self.cached_tokens += out.cached_tokens
+        self.tokens_out += out.completion_tokens
+        self.prompt_ms += out.prompt_ms
+        self.generation_ms += out.generation_ms
+        self.truncated_outputs += out.finish_reason == "length"
+        return out
+
+    def clip(self, text: str) -> str:
+        return clip_words(text, self.max_input_words)
+
+    def usage(self) -> dict[str, float | int]:
+        """Totals for the record: tokens in/out, prompt reuse, and throughput as llama.cpp timed it."""
+        evaluated = self.tokens_in - self.cached_tokens
+        return {
+            "requests": self.requests, "tokens_in": self.tokens_in, "tokens_in_cached": self.cached_tokens,
+            "tokens_out": self.tokens_out, "invalid_outputs": self.invalid_outputs,
+            "truncated_outputs": self.truncated_outputs,
+            "prompt_tokens_per_s": evaluated * 1000.0 / self.prompt_ms if self.prompt_ms else 0.0,
+            "generation_tokens_per_s": self.tokens_out * 1000.0 / self.generation_ms if self.generation_ms else 0.0,
+        }
+
+
+def gbnf_literal(text: str) -> str:
+    """A GBNF string literal."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'

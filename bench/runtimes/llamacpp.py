@@ -1,0 +1,118 @@
+"""llama.cpp for GGUF models, in-process through the `xllamacpp` bindings (prebuilt CPU wheel).
+
+`load` returns a `LlamaCppModel`: text in, text out, optionally constrained by a GBNF grammar, with the
+token counts and timings llama.cpp reports for every request. No task logic here.
+
+Model options (models.yaml `options`):
+- `n_ctx` (default 4096): context window; task inputs are capped at ~400 words (~1,000 tokens) and the
+  longest prompt (routing with label descriptions and examples) stays under 3,000 tokens.
+- `chat` (default true): apply the chat template stored in the GGUF; false for base models, which are
+  prompted with plain text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.config import ModelSpec
+
+DEFAULT_CTX = 4096
+
+
+@dataclass(frozen=True)
+class Generation:
+    text: str
+    prompt_tokens: int  # tokens of the prompt, cached ones included
+    cached_tokens: int  # prompt tokens reused from the previous request (shared prefix)
+    completion_tokens: int
+    prompt_ms: float  # time to evaluate the non-cached prompt tokens
+    generation_ms: float  # time to generate the completion tokens
+    finish_reason: str  # stop | length
+
+
+class GenerationError(RuntimeError):
+    """llama.cpp refused a request (bad grammar, prompt longer than the context, ...)."""
+
+
+class LlamaCppModel:
+    def __init__(self, path: Path, threads: int, n_ctx: int = DEFAULT_CTX, chat: bool = True,
+                 seed: int = 0) -> None:
+        import xllamacpp as xlc
+
+        params = xlc.CommonParams()
+        params.model.path = str(path)
+        params.n_ctx = n_ctx
+        params.n_parallel = 1  # one request at a time, as measured
+        params.cpuparams.n_threads = threads
+        params.cpuparams_batch.n_threads = threads
+        params.sampling.temp = 0.0
+        params.sampling.top_k = 1
+        params.sampling.seed = seed
+        params.verbosity = 0  # errors only: the server logs every request at the default level
+        # Keep reusing the shared prompt prefix of consecutive requests (what a deployed service does),
+        # but no host-memory cache of whole past prompts: a repeated test item must not come back for free,
+        # and that cache would add up to gigabytes to the measured memory.
+        params.cache_prompt = True
+        params.cache_ram_mib = 0
+        params.fit_params = False  # CPU only: nothing to fit to device memory
+        self.path = path
+        self.n_ctx = n_ctx
+        self.chat = chat
+        self._server = xlc.Server(params)
+
+    def generate(self, prompt: str, *, system: str | None = None, max_tokens: int = 64,
+                 grammar: str | None = None, stop: list[str] | None = None) -> Generation:
+        """Greedy decoding of at most `max_tokens`; `grammar` (GBNF) constrains what may be generated."""
+        request: dict[str, Any] = {"max_tokens": max_tokens, "temperature": 0.0, "top_k": 1,
+                                   "cache_prompt": True}
+        if grammar is not None:
+            request["grammar"] = grammar
+        if stop:
+            request["stop"] = stop
+        if self.chat:
+            messages = ([{"role": "system", "content": system}] if system else [])
+            request["messages"] = [*messages, {"role": "user", "content": prompt}]
+            result = self._server.handle_chat_completions(request)
+        else:
+            request["prompt"] = f"{system}\n\n{prompt}" if system else prompt
+            result = self._server.handle_completions(request)
+        return _parse(result, chat=self.chat)
+
+
+def _parse(result: Any, *, chat: bool) -> Generation:
+    if not isinstance(result, dict) or "error" in result:
+        error = result.get("error", result) if isinstance(result, dict) else result
+        message = error.get("message", error) if isinstance(error, dict) else error
+        raise GenerationError(f"llama.cpp: {message}")
+    choice = result["choices"][0]
+    text = choice["message"]["content"] if chat else choice["text"]
+    usage = result.get("usage", {})
+    timings = result.get("timings", {})
+    return Generation(
+        text=text or "",
+        prompt_tokens=int(usage.get("prompt_tokens", 0)),
+        cached_tokens=int(timings.get("cache_n", 0)),
+        completion_tokens=int(usage.get("completion_tokens", 0)),
+        prompt_ms=float(timings.get("prompt_ms", 0.0)),
+        generation_ms=float(timings.get("predicted_ms", 0.0)),
+        finish_reason=str(choice.get("finish_reason") or ""),
+    )
+
+
+def gguf_file(spec: ModelSpec, root: Path) -> Path:
+    """The model's weights: the one `.gguf` among its pinned files (or in its folder, when none is pinned)."""
+    ggufs = [name for name in spec.files if name.endswith(".gguf")] or \
+        ([p.name for p in root.glob("*.gguf")] if not spec.files else [])
+    if len(ggufs) != 1:
+        raise ValueError(f"model '{spec.id}': expected exactly one .gguf file in 'files' (found {sorted(ggufs)})")
+    return root / ggufs[0]
+
+
+def load(spec: ModelSpec, root: Path | None, threads: int) -> LlamaCppModel:
+    if root is None:
+        raise ValueError(f"model '{spec.id}': llama.cpp needs a GGUF file on disk")
+    options = spec.options
+    return LlamaCppModel(gguf_file(spec, root), threads, n_ctx=int(options.get("n_ctx", DEFAULT_CTX)),
+                         chat=bool(options.get("chat", True)))

@@ -91,7 +91,7 @@ def test_report_rebuilt_from_records_alone_in_french(french: Path) -> None:
     assert "AMD EPYC 7B13" in md and "codecarbon 3.3.2 OfflineEmissionsTracker" in md
     assert "Énergie **estimée**, non mesurée (5 cellules)" in md
     assert "Candidats **limites**" in md and "camembert-base (classify_mail)" in md
-    assert "Petits jeux de test : summarise_notes (n = 120" in md
+    assert "Petits jeux de test ou intervalles larges (au-delà de ±5 pt) : summarise_notes (n = 120" in md
     assert "`classify_mail__qwen-0.5b-q4`" in md
     assert "Front de Pareto (qualité vs énergie pour 1000 requêtes) : tfidf-logreg, e5-small-q4." in md
     for task in TASKS:
@@ -138,11 +138,13 @@ def test_cli_report_and_rank(tmp_path: Path) -> None:
     md = (run_dir / "report.md").read_text(encoding="utf-8")
     assert "Procurement projection" in md and "classify_mail: use **e5-small-q4**" in md
     assert (run_dir / "report.html").is_file() and (run_dir / "charts" / "overview.svg").is_file()
-    ranked = runner.invoke(app, ["rank", str(run_dir), "--volume", "44e6", "--key", "memory"],
-                           env={"COLUMNS": "200"})
+    ranked = runner.invoke(app, ["rank", str(run_dir), "--volume", "44e6", "--key", "memory"])
     assert ranked.exit_code == 0, ranked.output
-    assert "tfidf-logreg" in ranked.output and "no candidate passes the gate" in ranked.output
-    assert "44,000,000 requests per year" in ranked.output and "Assumptions" in ranked.output
+    output = " ".join(ranked.output.split())  # the terminal width decides where lines wrap
+    assert "Recommendations" in output and "tfidf-logreg" in output
+    assert "no candidate passes the gate ROUGE-L ≥ 0.300" in output
+    assert "e5-small-q4: +1.2 pt macro-F1 for 6.0× the memory and 14× the energy" in output
+    assert "44,000,000 requests per year" in output and "Assumptions:" in output
     bad = runner.invoke(app, ["rank", str(run_dir), "--volume", "1000 mails/day"])
     assert bad.exit_code != 0 and "per day" in bad.output
     assert runner.invoke(app, ["report", str(run_dir), "--lang", "de"]).exit_code != 0

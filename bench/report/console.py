@@ -27,7 +27,9 @@ def _rich(text: str) -> str:
 def rich_table(block: Table, title: str | None = None) -> RichTable:
     table = RichTable(title=title, show_lines=False)
     for header, right in zip(block.header, block.numeric, strict=True):
-        table.add_column(header, justify="right" if right else "left")
+        # Only the recommendation column may wrap (folded, never cut, so model ids stay whole).
+        table.add_column(header, justify="right" if right else "left", overflow="fold",
+                         no_wrap=header != block.header[1])
     for row in block.rows:
         table.add_row(*(_rich(c) for c in row))
     return table
@@ -39,7 +41,8 @@ def print_rankings(console: Console, rankings: Sequence[TaskRanking], lang: str 
     if not rankings:
         console.print(i18n.t(lang, "no_rankings"))
         return
-    console.print(rich_table(recommendation_table(rankings, lang), title=i18n.t(lang, "rec_h")))
+    compact = console.width < 140
+    console.print(rich_table(recommendation_table(rankings, lang, compact=compact), title=i18n.t(lang, "rec_h")))
     for ranking in rankings:
         console.print(_rich(i18n.recommendation_sentence(ranking, lang, markup=True)))
         for model_id, loss in ranking.losses.items():

@@ -70,8 +70,12 @@ def _cell(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def recommendation_table(rankings: Sequence[TaskRanking], lang: str) -> Table:
-    """One row per task: the recommended model with its evidence, or 'none' with the closest candidate."""
+def recommendation_table(rankings: Sequence[TaskRanking], lang: str, compact: bool = False) -> Table:
+    """One row per task: the recommended model with its evidence, or 'none' with the closest candidate.
+
+    `compact` (for an 80-column terminal) leaves out the gate and parameter columns; the sentences printed
+    after the table carry the gate.
+    """
     header = (t(lang, "task"), t(lang, "recommendation"), t(lang, "gate"), t(lang, "score"), t(lang, "energy_col"),
               t(lang, "memory_col"), t(lang, "p95_col"), t(lang, "params_col"))
     rows = []
@@ -82,14 +86,21 @@ def recommendation_table(rankings: Sequence[TaskRanking], lang: str) -> Table:
             rows.append((ranking.task, t(lang, "none"), gate, "–", "–", "–", "–", "–"))
             continue
         row = ranking.row(chosen)
-        name = f"**{chosen}**" if ranking.recommended else t(lang, "none_cell", model=chosen,
-                                                               gap=i18n.points(ranking.gap()[0], lang))
+        name = (f"**{chosen}**" if ranking.recommended else t(lang, "none_short", model=chosen) if compact
+                else t(lang, "none_cell", model=chosen, gap=i18n.points(ranking.gap()[0], lang)))
         rows.append((ranking.task, name, gate,
                      interval(row[ranking.metric], row[f"{ranking.metric}_ci_low"], row[f"{ranking.metric}_ci_high"],
                               lang),
                      num(_get(row, FRUGALITY_KEYS["energy"]), lang), num(_get(row, "peak_rss_mb"), lang),
                      num(_get(row, "latency_p95_ms"), lang), i18n.count(_get(row, "params"), lang)))
-    return Table(header, tuple(rows), (False, False, False, False, True, True, True, True))
+    numeric = (False, False, False, False, True, True, True, True)
+    if compact:  # the point estimate only: the sentences printed after the table give the intervals
+        keep = (0, 1, 3, 4, 5, 6)
+        short = (t(lang, "task"), t(lang, "recommendation"), t(lang, "score_short"), t(lang, "energy_short"),
+                 t(lang, "memory_short"), t(lang, "p95_short"))
+        rows = [(*r[:3], r[3].split(" [")[0], *r[4:]) for r in rows]
+        return Table(short, tuple(tuple(r[i] for i in keep) for r in rows), (False, False, True, True, True, True))
+    return Table(header, tuple(rows), numeric)
 
 
 def full_table(ranking: TaskRanking, lang: str) -> Table:
@@ -114,7 +125,8 @@ def full_table(ranking: TaskRanking, lang: str) -> Table:
                      i18n.count(_get(row, "params"), lang), num(weights / 1e6 if weights > 0 else math.nan, lang),
                      num(_get(row, "latency_p50_ms"), lang), num(_get(row, "latency_p95_ms"), lang),
                      num(_get(row, "peak_rss_mb"), lang), num(_get(row, FRUGALITY_KEYS["energy"]), lang),
-                     num(_get(row, FRUGALITY_KEYS["co2"]), lang), num(throughput_of({str(k): v for k, v in row.items()}), lang),
+                     num(_get(row, FRUGALITY_KEYS["co2"]), lang),
+                     num(throughput_of({str(k): v for k, v in row.items()}), lang),
                      num(_get(row, "cpu_time_s_per_1000_requests"), lang),
                      integer(n if n is not None else _get(row, "n_test_items"), lang)))
     numeric = (False, False, False, *([True] * (len(header) - 3)))
@@ -215,7 +227,7 @@ def _caveats(rankings: Sequence[TaskRanking], records: Sequence[Mapping[str, Any
             small.append(t(lang, "cav_small_item", task=ranking.task, n=integer(n, lang),
                            half=num(half * 100, lang, 2)))
     if small:
-        items.append(t(lang, "cav_small", tasks=", ".join(small)))
+        items.append(t(lang, "cav_small", tasks=", ".join(small), wide=integer(WIDE_HALF_CI * 100, lang)))
     borderline = [f"{m} ({r.task})" for r in rankings for m in r.models_with("borderline")]
     if borderline:
         items.append(t(lang, "cav_borderline", items=", ".join(borderline)))

@@ -58,6 +58,8 @@ STRINGS: dict[str, dict[str, str]] = {
                           "{point_gap} pt)."),
         "sentence_empty": "{task} : aucun candidat n'a produit de résultat.",
         "none_cell": "aucun — le plus proche : {model} (borne basse {gap} pt)",
+        "none_short": "aucun (le plus proche : {model})",
+        "energy_short": "Wh/1k req.", "memory_short": "RSS Mo", "p95_short": "p95 ms", "score_short": "Score",
         "task": "Tâche", "recommendation": "Recommandation", "gate": "Seuil", "score": "Score [IC 95 %]",
         "energy_col": "Énergie (Wh / 1000 req.)", "memory_col": "Mémoire max (Mo)", "p50_col": "Latence p50 (ms)",
         "p95_col": "Latence p95 (ms)", "params_col": "Paramètres", "co2_col": "CO2e (g / 1000 req.)",
@@ -107,8 +109,8 @@ STRINGS: dict[str, dict[str, str]] = {
                           "les écarts sont grands, pas les valeurs absolues."),
         "cav_short_window": ("Fenêtres de mesure d'énergie courtes (< {seconds} s) pour {cells} : la lecture est "
                              "bruitée."),
-        "cav_small": ("Petits jeux de test : {tasks}. Les intervalles à 95 % y sont larges ; plus d'éléments de "
-                      "test les resserreraient."),
+        "cav_small": ("Petits jeux de test ou intervalles larges (au-delà de ±{wide} pt) : {tasks}. Plus "
+                      "d'éléments de test resserreraient les intervalles à 95 %."),
         "cav_small_item": "{task} (n = {n}, ±{half} pt)",
         "cav_borderline": ("Candidats **limites** (intervalle à cheval sur le seuil, non retenus) : {items}. Plus "
                            "d'éléments de test permettraient de trancher."),
@@ -178,6 +180,8 @@ STRINGS: dict[str, dict[str, str]] = {
                           "{interval}: its lower bound is {gap} pt from the gate (point estimate: {point_gap} pt)."),
         "sentence_empty": "{task}: no candidate produced a result.",
         "none_cell": "none — closest: {model} (lower bound {gap} pt)",
+        "none_short": "none (closest: {model})",
+        "energy_short": "Wh/1k req", "memory_short": "RSS MB", "p95_short": "p95 ms", "score_short": "Score",
         "task": "Task", "recommendation": "Recommendation", "gate": "Gate", "score": "Score [95 % CI]",
         "energy_col": "Energy (Wh / 1000 req.)", "memory_col": "Peak memory (MB)", "p50_col": "p50 latency (ms)",
         "p95_col": "p95 latency (ms)", "params_col": "Parameters", "co2_col": "CO2e (g / 1000 req.)",
@@ -226,8 +230,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "cav_estimated": ("Energy and CO2e are **estimated** ({how}): the order between models holds when the gaps "
                           "are large, the absolute values do not."),
         "cav_short_window": "Short energy windows (< {seconds} s) for {cells}: the reading is noisy.",
-        "cav_small": ("Small test sets: {tasks}. Their 95 % intervals are wide; more test items would narrow "
-                      "them."),
+        "cav_small": ("Small test sets or wide intervals (beyond ±{wide} pt): {tasks}. More test items would "
+                      "narrow the 95 % intervals."),
         "cav_small_item": "{task} (n = {n}, ±{half} pt)",
         "cav_borderline": ("**Borderline** candidates (interval across the gate, not retained): {items}. More test "
                            "items would settle them."),

@@ -285,6 +285,9 @@ class SuiteSpec(Strict):
     tasks: list[str] | Literal["all"] = "all"
     models: list[str] | Literal["all"] = "all"
     items: ItemLimits = ItemLimits()
+    # Tighter caps for slow rungs (model id -> limits), so a suite keeps its time budget; the items a
+    # capped model sees are the first ones of the same seeded draw as everyone else's.
+    model_items: dict[str, ItemLimits] = {}
     min_energy_window_s: float = Field(5.0, gt=0)
     warmup_requests: int = Field(3, ge=0)
     cell_timeout_s: float = Field(1800, gt=0)

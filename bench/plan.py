@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.config import DerivedSource, ModelsFile, ModelSpec, SuitesFile, SuiteSpec
+from bench.config import DerivedSource, ItemLimits, ModelsFile, ModelSpec, SuitesFile, SuiteSpec
 from bench.errors import BenchError, ConfigError, ConfigErrors
 from bench.tasks import Task, discover_tasks, load_task
 from bench.yamlfile import line_of, load_model, load_yaml, validate
@@ -15,6 +15,7 @@ from bench.yamlfile import line_of, load_model, load_yaml, validate
 class Cell:
     model: ModelSpec
     task: Task
+    items: ItemLimits | None = None  # the suite's per-model caps, if any
 
     @property
     def id(self) -> str:
@@ -78,5 +79,9 @@ def plan_cells(models: ModelsFile, tasks: dict[str, Task], suite: SuiteSpec,
         unknown = sorted(set(model_filter) - {m.id for m in models.models})
         if unknown:
             raise BenchError(f"unknown model(s) {unknown} (see models.yaml)")
+    unknown_caps = sorted(set(suite.model_items) - {m.id for m in models.models})
+    if unknown_caps:
+        raise BenchError(f"suite caps items of unknown model(s) {unknown_caps} (see models.yaml)")
     task_names = list(tasks) if suite.tasks == "all" else [t for t in suite.tasks if t in tasks]
-    return [Cell(model, tasks[name]) for name in task_names for model in selected if name in model.tasks]
+    return [Cell(model, tasks[name], suite.model_items.get(model.id))
+            for name in task_names for model in selected if name in model.tasks]

@@ -153,13 +153,26 @@ def plan_resume(run_dir: Path, planned: list[Cell]) -> list[Cell]:
 
 # ---------------------------------------------------------------- one cell
 
+def cell_items(items: dict[str, int | None], cell: Cell) -> dict[str, int | None]:
+    """The run's item counts, tightened by the suite's cap for this model."""
+    if cell.items is None:
+        return dict(items)
+    capped = dict(items)
+    for split in ("train", "test"):
+        cap = getattr(cell.items, split)
+        if cap is not None:
+            current = capped.get(split)
+            capped[split] = cap if current is None else min(current, cap)
+    return capped
+
+
 def _cell_payload(cell: Cell, settings: RunSettings, run_dir: Path) -> dict[str, Any]:
     return {
         "model": cell.model.model_dump(mode="json"),
         "task": cell.task.name,
         "task_dir": str(cell.task.directory.resolve()),
         "models_dir": str(settings.models_dir.resolve()),
-        "items": settings.items,
+        "items": cell_items(settings.items, cell),
         "threads": settings.threads,
         "seed": settings.seed,
         "resamples": settings.resamples,

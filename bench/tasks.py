@@ -41,12 +41,16 @@ class Task:
         return {name: len(items) for name, items in self.splits.items()}
 
     def limited(self, train: int | None, test: int | None, seed: int = 0) -> Task:
-        """A copy with at most `train`/`test` items, drawn with a fixed seed so every model sees the same."""
+        """A copy with at most `train`/`test` items, drawn with a fixed seed so every model sees the same.
+
+        The draw is a seeded permutation cut at `count`, so a smaller count gives a subset of a larger one.
+        """
         def take(items: list[Item], count: int | None) -> list[Item]:
             if count is None or count >= len(items):
                 return items
-            chosen = sorted(random.Random(seed).sample(range(len(items)), count))
-            return [items[i] for i in chosen]
+            order = list(range(len(items)))
+            random.Random(seed).shuffle(order)
+            return [items[i] for i in sorted(order[:count])]
 
         splits = dict(self.splits)
         splits["train"] = take(splits.get("train", []), train)

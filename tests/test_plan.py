@@ -74,3 +74,24 @@ def test_limited_task_draws_the_same_items_every_time(workspace: Path) -> None:
     first, second = task.limited(10, 5, seed=1), task.limited(10, 5, seed=1)
     assert first.sizes()["test"] == 5 and first.sizes()["train"] == 10
     assert [i.id for i in first.splits["test"]] == [i.id for i in second.splits["test"]]
+
+
+def test_smaller_limits_draw_a_subset_of_larger_ones(workspace: Path) -> None:
+    task = load_tasks(workspace / "tasks")["route_a"]
+    small = {i.id for i in task.limited(None, 4, seed=3).splits["test"]}
+    large = {i.id for i in task.limited(None, 11, seed=3).splits["test"]}
+    assert len(small) == 4 and len(large) == 11 and small < large
+
+
+def test_suite_caps_items_per_model(workspace: Path) -> None:
+    from bench.runner import cell_items
+
+    models = load_models(workspace / "models.yaml")
+    tasks = load_tasks(workspace / "tasks")
+    suite = SuiteSpec(description="x", items=ItemLimits(test=10), model_items={"only-a": ItemLimits(test=3)})
+    cells = {c.id: c for c in plan_cells(models, tasks, suite)}
+    assert cell_items({"train": None, "test": 10}, cells["route_a__only-a"]) == {"train": None, "test": 3}
+    assert cell_items({"train": None, "test": 10}, cells["route_a__small"]) == {"train": None, "test": 10}
+    assert cell_items({"train": None, "test": 2}, cells["route_a__only-a"]) == {"train": None, "test": 2}
+    with pytest.raises(BenchError, match="unknown model"):
+        plan_cells(models, tasks, SuiteSpec(description="x", model_items={"ghost": ItemLimits(test=1)}))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bench.config import ModelSpec, PartsSource, slug
 from bench.errors import BenchError, HashMismatch
-from bench.tasks import sha256_file
+from bench.hashing import sha256_file
 
 BLOCK = 1 << 20
 

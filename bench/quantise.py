@@ -27,8 +27,8 @@ from typing import Any
 
 from bench.config import DerivedSource, ModelSpec
 from bench.errors import BenchError, HashMismatch
+from bench.hashing import sha256_file
 from bench.sources import ResolvedWeights, cache_dir, publish, resolve_and_verify
-from bench.tasks import sha256_file
 
 MANIFEST = "manifest.json"
 ONNX_NAME = "model.onnx"

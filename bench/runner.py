@@ -98,8 +98,8 @@ def preflight(cells: list[Cell], models_file: Path) -> None:
     Package and path sources are checked here; hub snapshots, assembled parts and derived variants are
     resolved (and verified) by the cell itself, and trained or rule-based models have no files.
     """
+    from bench.hashing import sha256_file
     from bench.sources import model_root
-    from bench.tasks import sha256_file
 
     data, lines = load_yaml(models_file)
     index = {str(m.get("id")): i for i, m in enumerate(data.get("models", [])) if isinstance(m, dict)}

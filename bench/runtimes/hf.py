@@ -2,7 +2,7 @@
 
 The folder comes from `bench.sources` (a package's files, a local path, or the hub cache snapshot of a hub
 id); nothing is downloaded here (`local_files_only`), and code shipped with a model is never run
-(`trust_remote_code=False`). Options: `max_length` (256), `prefix` (""), `pooling` (mean | cls), `max_batch` (8).
+(`trust_remote_code=False`). Options: `max_length` (256), `prefix` (""), `pooling` (mean | cls), `max_batch` (1).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ class HfEncoder:
     """Tokenise, run the encoder, pool the last hidden state, L2-normalise."""
 
     def __init__(self, folder: Path, threads: int, max_length: int = 256, prefix: str = "",
-                 pooling: str = "mean", max_batch: int = 8) -> None:
+                 pooling: str = "mean", max_batch: int = 1) -> None:
         import torch
         from transformers import AutoModel, AutoTokenizer
 
@@ -46,7 +46,8 @@ class HfEncoder:
         self.max_batch = max(1, max_batch)
 
     def embed(self, texts: list[str]) -> np.ndarray[Any, np.dtype[np.float32]]:
-        # Bounded batches: a caller embedding a whole train split must not set the peak memory of the cell.
+        # Bounded batches: a caller embedding a whole train split must not set the peak memory of the cell;
+        # one text at a time by default (option `max_batch`), as padding costs more than batching saves on a CPU.
         if len(texts) > self.max_batch:
             return np.vstack([self.embed(texts[i:i + self.max_batch]) for i in range(0, len(texts), self.max_batch)])
         torch = self._torch
@@ -69,4 +70,4 @@ def load(spec: ModelSpec, root: Path | None, threads: int) -> HfEncoder:
     if not (root / "config.json").is_file():
         raise ValueError(f"model '{spec.id}': {root} has no config.json (is it a transformers model folder?)")
     return HfEncoder(root, threads, int(spec.options.get("max_length", 256)), str(spec.options.get("prefix", "")),
-                     str(spec.options.get("pooling", "mean")), int(spec.options.get("max_batch", 8)))
+                     str(spec.options.get("pooling", "mean")), int(spec.options.get("max_batch", 1)))

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from bench.config import SuiteSpec
+from bench.config import DerivedSource, ModelSpec, SuiteSpec, source_label
 from bench.errors import BenchError
 from bench.measure.duty import duty_cycle, process_start_time
 from bench.measure.energy import EnergySettings
@@ -64,16 +64,33 @@ def list_command(models_file: ModelsOpt = Path("models.yaml"), tasks_dir: TasksO
                       str(sizes["test"]), f"{gate.metric} ≥ {gate.min}")
     console.print(table)
     table = Table(title="Models")
-    for column in ("model", "family", "params", "runtime", "source", "licence", "tasks"):
+    for column in ("model", "family", "params", "size", "runtime", "source", "licence", "weights", "tasks"):
         table.add_column(column, overflow="fold")
     for model in models.models:
         if chosen and chosen.models != "all" and model.id not in chosen.models:
             continue
-        source = model.source.model_dump()
-        table.add_row(model.id, model.family, f"{model.params:,}" if model.params else "trained",
-                      model.runtime, " ".join(f"{k}={v}" for k, v in source.items() if v not in (None, False)),
-                      model.licence, ", ".join(f"{t}:{m}" for t, m in model.tasks.items()))
+        size, status = _weights_status(model, models_file.parent)
+        table.add_row(model.id, model.family, f"{model.params:,}" if model.params else "–", size, model.runtime,
+                      source_label(model.source), model.licence, status,
+                      ", ".join(f"{t}:{m}" for t, m in model.tasks.items()))
     console.print(table)
+
+
+def _weights_status(model: ModelSpec, models_dir: Path) -> tuple[str, str]:
+    """Size on disk and hash status, without loading anything: verified, mismatch, not installed..."""
+    from bench.errors import HashMismatch
+    from bench.sources import resolve_and_verify
+
+    if isinstance(model.source, DerivedSource):
+        return "–", f"derived from {model.source.base.id} (built by install, hashed)"
+    try:
+        weights = resolve_and_verify(model, models_dir)
+    except HashMismatch:
+        return "–", "[red]sha256 MISMATCH: refused[/]"
+    except BenchError as exc:
+        return "–", f"[yellow]not available[/] ({exc})"
+    size = f"{weights.size_bytes / 1e6:,.1f} MB" if weights.size_bytes else "–"
+    return size, {"verified": "[green]sha256 verified[/]"}.get(weights.status, weights.status)
 
 
 @app.command()
@@ -84,7 +101,7 @@ def install(models_file: ModelsOpt = Path("models.yaml"), tasks_dir: TasksOpt = 
 
     spec = load_suite(_suites_file(tasks_dir), suite)
     models = [m for m in load_models(models_file).models if spec.models == "all" or m.id in spec.models]
-    done = do_install(models)
+    done = do_install(models, models_dir=models_file.parent)
     console.print(f"installed: {', '.join(done)}" if done else "all model packages already installed")
 
 

@@ -220,6 +220,9 @@ def source_label(source: Source) -> str:
     """One line for tables: a derived source names its base instead of dumping it."""
     if isinstance(source, DerivedSource):
         return f"derived={source.derived} base={source.base.id}"
+    if isinstance(source, PartsSource):
+        first, last = source.packages[0], source.packages[-1]
+        return f"parts={len(source.parts)} packages={first}{'..' + last if last != first else ''}=={source.version}"
     return " ".join(f"{k}={v}" for k, v in source.model_dump().items() if v not in (None, False))
 
 

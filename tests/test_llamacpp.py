@@ -134,7 +134,9 @@ def test_runtime_loads_offline_and_generates(tiny_gguf: Path, no_network: None) 
     assert out.completion_tokens > 0 and out.prompt_tokens > 10
     assert out.finish_reason in {"stop", "length"}
     plain = type(model)(model.path, threads=1, n_ctx=512, chat=False)  # base-model path: no chat template
-    assert plain.generate("Bonjour", max_tokens=4).completion_tokens > 0
+    alone = plain.generate("Bonjour", max_tokens=4)
+    shown = plain.generate("Bonjour", examples=[("Salut", "ok")], max_tokens=4)  # few-shot as paragraphs
+    assert alone.completion_tokens > 0 and shown.prompt_tokens > alone.prompt_tokens
 
 
 def test_shared_prompt_prefix_is_reused(tiny_model: Any) -> None:
@@ -200,9 +202,11 @@ def make_method(name: str, model: Any, task_dir: Path, tmp_path: Path, **options
 
 def test_route_answers_one_label_and_counts_tokens(tiny_model: Any, tmp_path: Path) -> None:
     task_dir = with_prompt(write_task(tmp_path), "llm_route", "classify_mail")
-    method, task = make_method("llm_route", tiny_model, task_dir, tmp_path)
+    method, task = make_method("llm_route", tiny_model, task_dir, tmp_path, shots=1)
     fit = method.fit(task.splits["train"], task.splits["dev"])
     assert len(fit["few_shot_examples"]) == 3  # one per label, from train only
+    assert sorted(answer for _, answer in method.turns) == ["caf", "impots", "mairie"]
+    assert "- caf : Caisse d'allocations familiales" in method.system
     assert set(fit["few_shot_examples"]) <= {item.id for item in task.splits["train"]}
     assert fit["prompt_file"] == "prompts/llm_route.txt"
     for item in task.splits["test"][:4]:
@@ -242,6 +246,7 @@ def test_extract_answers_json_with_every_field(tiny_model: Any, tmp_path: Path) 
     # Random weights may fill every value up to its length cap: leave room so that nothing is truncated.
     method, task = make_method("llm_extract", tiny_model, task_dir, tmp_path, max_tokens=600)
     method.fit(task.splits["train"], task.splits["dev"])
+    assert json.loads(method.turns[0][1]) in [item.target for item in task.splits["train"]]  # gold as JSON
     for item in task.splits["test"]:
         fields = method.predict(item.text)
         assert list(fields) == ["last_name", "birth_date"]
@@ -273,7 +278,7 @@ metrics: [chrf]
 
 def test_summarise_is_bounded_by_max_tokens(tiny_model: Any, tmp_path: Path) -> None:
     task_dir = with_prompt(write_summary_task(tmp_path), "llm_summarise", "summarise_notes")
-    method, task = make_method("llm_summarise", tiny_model, task_dir, tmp_path, summary_max_tokens=12)
+    method, task = make_method("llm_summarise", tiny_model, task_dir, tmp_path, summary_max_tokens=12, shots=1)
     assert method.fit(task.splits["train"], task.splits["dev"])["max_tokens"] == 12
     for item in task.splits["test"]:
         assert isinstance(method.predict(item.text), str)
@@ -296,12 +301,14 @@ def test_prompt_file_sections_and_placeholders(tmp_path: Path) -> None:
     prompt = PromptFile.read(path)
     assert prompt.get("system") == "Sois bref." and "comment" not in prompt.get("user")
     assert fill(prompt.get("user"), text="X") == 'Réponds {"a": 1}\nX\nRéponse :'
-    path.write_text("=== user ===\n{text}\n=== typo ===\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="unknown section 'typo'"):
-        PromptFile.read(path)
-    path.write_text("=== user ===\n{text}\nEt ensuite {labels}\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="must end with"):
-        PromptFile.read(path)
+    with pytest.raises(ConfigError, match="'=== answer ===' section"):
+        prompt.require("answer")
+    for bad, why in (("=== system ===\n=== user ===\n{text}\n=== typo ===\n", "unknown section 'typo'"),
+                     ("=== system ===\n=== user ===\n{text}\nEt ensuite {labels}\n", "must end with"),
+                     ("=== user ===\n{text}\n", "needs a '=== system ==='")):
+        path.write_text(bad, encoding="utf-8")
+        with pytest.raises(ConfigError, match=why):
+            PromptFile.read(path)
 
 
 @pytest.mark.parametrize("task", ["classify_mail", "summarise_notes", "extract_forms"])

@@ -54,28 +54,25 @@ class LlmExtract(LlmMethod):
     def names(self) -> list[str]:
         return [field.name for field in self.task.spec.fields or []]
 
+    def listing(self) -> dict[str, str]:
+        item = self.prompt.require("item")
+        return {"fields": "\n".join(fill(item, name=f.name, type=f.type, description=f.description)
+                                    for f in self.task.spec.fields or [])}
+
+    def answer_values(self, item: Item) -> dict[str, str]:
+        target = item.target if isinstance(item.target, dict) else {}
+        return {"fields": json.dumps({name: target.get(name) for name in self.names}, ensure_ascii=False)}
+
     def fit(self, train: list[Item], dev: list[Item]) -> dict[str, Any]:
         out = super().fit(train, dev)
-        specs = self.task.spec.fields or []
-        listing = "\n".join(fill(self.prompt.require("item"), name=f.name, type=f.type, description=f.description)
-                            for f in specs)
-        examples = "\n\n".join(
-            fill(self.prompt.require("example"), text=self.clip(item.text),
-                 fields=self._gold_json(item)) for item in self.examples)
-        self._template = fill(self.prompt.get("user"), fields=listing, examples=examples)
         self.grammar = fields_grammar(self.names)
         # Every key and its punctuation, plus room for the values actually expected (most are short or null).
-        self.max_tokens = int(self.spec.options.get("max_tokens", 16 + 24 * len(specs)))
+        self.max_tokens = int(self.spec.options.get("max_tokens", 16 + 24 * len(self.names)))
         return {**out, "shots": self.shots, "max_tokens": self.max_tokens,
                 "constraint": "grammar: JSON object, every field string|null, fixed key order"}
 
-    def _gold_json(self, item: Item) -> str:
-        target = item.target if isinstance(item.target, dict) else {}
-        return json.dumps({name: target.get(name) for name in self.names}, ensure_ascii=False)  # grammar order
-
     def predict(self, text: str) -> dict[str, str | None]:
-        out = self.generate(fill(self._template, text=self.clip(text)), max_tokens=self.max_tokens,
-                            grammar=self.grammar)
+        out = self.generate(text, max_tokens=self.max_tokens, grammar=self.grammar)
         fields = parse_fields(out.text, self.names)
         if fields is None:
             self.invalid_outputs += 1

@@ -2,12 +2,14 @@
 
 A prompt file is `tasks/<task>/prompts/<method>.txt` (or `<method>.<model id>.txt` to override it for
 one model). Lines before the first section header are comments. Sections start with `=== name ===`:
-- `system` (optional): the system message (plain text models get it as the first paragraph);
-- `item`: how one label (`{label}`, `{description}`) or field (`{name}`, `{type}`, `{description}`) is listed;
-- `example`: one few-shot example (`{text}` and `{label}`, `{summary}` or `{fields}`);
-- `user`: the request; `{text}` must come last, so that consecutive requests share the longest prefix
-  and llama.cpp evaluates only the new text.
-Placeholders are replaced by name only, so JSON braces in a prompt are left alone.
+- `system`: the instructions, with `{labels}` or `{fields}` (one `item` each) where the method lists them;
+- `item`: how one label (`{label}`, `{description}`) or field (`{name}`, `{type}`, `{description}`) reads;
+- `user`: one request, ending with `{text}` (a short answer cue like "Service :" may follow);
+- `answer`: the answer to a few-shot example (`{label}`, `{fields}` or `{summary}`).
+Few-shot examples are earlier turns of the conversation (`user` with the example's text, then `answer`);
+plain-text models get them as paragraphs. Everything before the last request is the same for every
+request, so llama.cpp evaluates only the new text. Placeholders are replaced by name only, so JSON
+braces in a prompt are left alone.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from bench.runtimes.llamacpp import Generation, LlamaCppModel
 from bench.tasks import Item, Task
 
 SECTION = re.compile(r"^=== *([a-z]+) *===[ \t]*$", re.MULTILINE)
-SECTIONS = ("system", "item", "example", "user")
+SECTIONS = ("system", "item", "user", "answer")
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 
@@ -49,8 +51,9 @@ class PromptFile:
                 line = text.count("\n", 0, header.start()) + 1
                 raise ConfigError(path, line, None, f"unknown section '{name}' (known: {list(SECTIONS)})")
             sections[name] = text[header.end():end].strip("\n")
-        if "user" not in sections:
-            raise ConfigError(path, None, None, "a prompt file needs a '=== user ===' section")
+        for name in ("system", "user"):
+            if name not in sections:
+                raise ConfigError(path, None, None, f"a prompt file needs a '=== {name} ===' section")
         tail = sections["user"].split("{text}")[-1]
         if "{text}" not in sections["user"] or PLACEHOLDER.search(tail) or len(tail) > 80:
             raise ConfigError(path, None, None, "the 'user' section must end with {text} (a short answer cue "
@@ -114,6 +117,8 @@ class LlmMethod(Method):
         self.shots = int(spec.options.get("shots", self.default_shots))
         self.max_input_words = int(spec.options.get("max_input_words", 600))  # keeps every prompt in n_ctx
         self.examples: list[Item] = []
+        self.system = ""  # rendered by `fit`: instructions with the task's labels or fields
+        self.turns: list[tuple[str, str]] = []  # few-shot (request, answer) pairs, rendered by `fit`
         # Running totals over every request (warm-up included): tokens/s = tokens_out / generation_ms.
         self.requests = 0
         self.tokens_in = 0
@@ -130,7 +135,22 @@ class LlmMethod(Method):
     def fit(self, train: list[Item], dev: list[Item]) -> dict[str, Any]:
         """No weights to learn: pick the few-shot examples from the train split (never test)."""
         self.examples = self.choose_examples(train)
+        self.system = fill(self.prompt.get("system"), **self.listing())
+        answer = self.prompt.require("answer") if self.examples else ""
+        self.turns = [(self.request(item.text), fill(answer, **self.answer_values(item)))
+                      for item in self.examples]
         return self.description()
+
+    def listing(self) -> dict[str, str]:
+        """Values of the system prompt's placeholders (the task's labels or fields)."""
+        return {}
+
+    def answer_values(self, item: Item) -> dict[str, str]:
+        """Values of the `answer` placeholders for a few-shot example."""
+        return {}
+
+    def request(self, text: str) -> str:
+        return fill(self.prompt.get("user"), text=self.clip(text))
 
     def description(self) -> dict[str, Any]:
         return {"prompt_file": self._relative(self.prompt.path), "prompt_sha256": self.prompt.sha256,
@@ -143,10 +163,10 @@ class LlmMethod(Method):
         except ValueError:
             return str(path)
 
-    def generate(self, user: str, *, max_tokens: int, grammar: str | None = None,
+    def generate(self, text: str, *, max_tokens: int, grammar: str | None = None,
                  stop: list[str] | None = None) -> Generation:
-        system = self.prompt.get("system") or None
-        out = self.llm.generate(user, system=system, max_tokens=max_tokens, grammar=grammar, stop=stop)
+        out = self.llm.generate(self.request(text), system=self.system or None, examples=self.turns,
+                                max_tokens=max_tokens, grammar=grammar, stop=stop)
         self.requests += 1
         self.tokens_in += out.prompt_tokens
         self.cached_tokens += out.cached_tokens

@@ -2,14 +2,17 @@
 
 The output is constrained by a grammar to exactly one label id: the compact form of the JSON schema
 `{"enum": [labels]}` without the quotes, so every answer parses and costs 2-6 tokens. Few-shot: `shots`
-train examples per label (model option, default 1: 14 examples for 14 labels), short mails first.
-An answer that still does not parse (unconstrained runtime, truncated output) becomes the fallback label,
-the train split's most frequent one, and is counted in `invalid_outputs`.
+train mails per label (model option, default 1: 14 examples for 14 labels; on 28 dev mails Qwen2.5-1.5B
+went from 0.26 macro-F1 with none to 0.31), shown as earlier chat turns in a seeded order. They make a
+~2,000-token prefix, evaluated once per cell and then reused from llama.cpp's cache.
+An answer that still does not parse (unconstrained runtime, truncated output) becomes the fallback
+label, the train split's most frequent one, and is counted in `invalid_outputs`.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import re
 from collections import Counter
 from typing import Any
@@ -21,36 +24,39 @@ from bench.tasks import Item
 class LlmRoute(LlmMethod):
     kinds = frozenset({"classification"})
     prompt_name = "llm_route"
-
-    def choose_examples(self, train: list[Item]) -> list[Item]:
-        labels = self.labels
-        return [example for index, label in enumerate(labels)
-                for example in pick_examples([i for i in train if i.target == label], self.shots,
-                                             max_words=self.example_max_words, seed=self.context.seed + index)]
+    default_shots = 1
 
     @property
     def labels(self) -> list[str]:
         return sorted(self.task.spec.labels or {})
 
+    def choose_examples(self, train: list[Item]) -> list[Item]:
+        chosen = [example for index, label in enumerate(self.labels)
+                  for example in pick_examples([i for i in train if i.target == label], self.shots,
+                                               max_words=self.example_max_words, seed=self.context.seed + index)]
+        random.Random(self.context.seed).shuffle(chosen)  # the last example's label must not be a fixed one
+        return chosen
+
+    def listing(self) -> dict[str, str]:
+        descriptions = self.task.spec.labels or {}
+        item = self.prompt.require("item")
+        return {"labels": "\n".join(fill(item, label=label, description=descriptions[label])
+                                    for label in self.labels)}
+
+    def answer_values(self, item: Item) -> dict[str, str]:
+        return {"label": str(item.target)}
+
     def fit(self, train: list[Item], dev: list[Item]) -> dict[str, Any]:
         out = super().fit(train, dev)
         counts = Counter(str(item.target) for item in train)
         self.fallback = min(self.labels, key=lambda label: (-counts[label], label))
-        descriptions = self.task.spec.labels or {}
-        listing = "\n".join(fill(self.prompt.require("item"), label=label, description=descriptions[label])
-                            for label in self.labels)
-        examples = "\n\n".join(fill(self.prompt.require("example"), text=self.clip(item.text),
-                                    label=str(item.target)) for item in self.examples)
-        # Everything but the text is fixed: rendered once, so each request shares this prefix.
-        self._template = fill(self.prompt.get("user"), labels=listing, examples=examples)
         self.grammar = "root ::= " + " | ".join(gbnf_literal(label) for label in self.labels)
         self.max_tokens = 16  # the longest label id is a handful of tokens
         return {**out, "shots_per_label": self.shots, "fallback_label": self.fallback,
                 "constraint": "grammar: one of the label ids"}
 
     def predict(self, text: str) -> str:
-        out = self.generate(fill(self._template, text=self.clip(text)), max_tokens=self.max_tokens,
-                            grammar=self.grammar)
+        out = self.generate(text, max_tokens=self.max_tokens, grammar=self.grammar)
         label = parse_label(out.text, self.labels)
         if label is None:
             self.invalid_outputs += 1

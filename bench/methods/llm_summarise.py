@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bench.methods.llm_prompt import LlmMethod, fill
+from bench.methods.llm_prompt import LlmMethod
 from bench.tasks import Item
 
 
@@ -27,19 +27,18 @@ class LlmSummarise(LlmMethod):
     prompt_name = "llm_summarise"
     example_max_words = 150
 
+    def answer_values(self, item: Item) -> dict[str, str]:
+        return {"summary": str(item.target)}
+
     def fit(self, train: list[Item], dev: list[Item]) -> dict[str, Any]:
         out = super().fit(train, dev)
-        examples = "\n\n".join(fill(self.prompt.require("example"), text=self.clip(item.text),
-                                    summary=str(item.target)) for item in self.examples)
-        self._template = fill(self.prompt.get("user"), examples=examples)
         self.max_tokens = int(self.spec.options.get("summary_max_tokens", 96))
         return {**out, "shots": self.shots, "max_tokens": self.max_tokens}
 
     def predict(self, text: str) -> str:
         # A plain-text model goes on with another made-up example after its summary: stop it at the blank
         # line. Chat models end their turn themselves (a stop there could cut a summary opening with one).
-        out = self.generate(fill(self._template, text=self.clip(text)), max_tokens=self.max_tokens,
-                            stop=None if self.llm.chat else ["\n\n"])
+        out = self.generate(text, max_tokens=self.max_tokens, stop=None if self.llm.chat else ["\n\n"])
         summary = tidy_summary(out.text)
         if not summary:
             self.invalid_outputs += 1

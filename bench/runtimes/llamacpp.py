@@ -12,6 +12,7 @@ Model options (models.yaml `options`):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,9 +63,13 @@ class LlamaCppModel:
         self.chat = chat
         self._server = xlc.Server(params)
 
-    def generate(self, prompt: str, *, system: str | None = None, max_tokens: int = 64,
-                 grammar: str | None = None, stop: list[str] | None = None) -> Generation:
-        """Greedy decoding of at most `max_tokens`; `grammar` (GBNF) constrains what may be generated."""
+    def generate(self, prompt: str, *, system: str | None = None, examples: Sequence[tuple[str, str]] = (),
+                 max_tokens: int = 64, grammar: str | None = None, stop: list[str] | None = None) -> Generation:
+        """Greedy decoding of at most `max_tokens`; `grammar` (GBNF) constrains what may be generated.
+
+        `examples` are (request, answer) pairs shown before `prompt`: earlier chat turns for chat models,
+        "request answer" paragraphs for plain-text models.
+        """
         request: dict[str, Any] = {"max_tokens": max_tokens, "temperature": 0.0, "top_k": 1,
                                    "cache_prompt": True}
         if grammar is not None:
@@ -72,11 +77,15 @@ class LlamaCppModel:
         if stop:
             request["stop"] = stop
         if self.chat:
-            messages = ([{"role": "system", "content": system}] if system else [])
+            messages = [{"role": "system", "content": system}] if system else []
+            for asked, answered in examples:
+                messages += [{"role": "user", "content": asked}, {"role": "assistant", "content": answered}]
             request["messages"] = [*messages, {"role": "user", "content": prompt}]
             result = self._server.handle_chat_completions(request)
         else:
-            request["prompt"] = f"{system}\n\n{prompt}" if system else prompt
+            blocks = [system] if system else []
+            blocks += [f"{asked} {answered}" for asked, answered in examples]
+            request["prompt"] = "\n\n".join([*blocks, prompt])
             result = self._server.handle_completions(request)
         return _parse(result, chat=self.chat)
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from bench.errors import BenchError, ConfigError
-from bench.measure.duty import duty_cycle
+from bench.measure.duty import ModelCallTimer, duty_cycle
 from bench.measure.energy import EnergyMeter, EnergySettings, describe_cpu_method
 from bench.measure.hardware import fingerprint, loaded_library_versions
 from bench.measure.latency import Latency, TokenCounts, token_rates
@@ -307,12 +307,37 @@ def test_the_shipped_profiles_file_is_valid() -> None:
 
 def test_duty_cycle_accounts_for_the_rest_of_the_wall_time() -> None:
     records: list[dict[str, Any]] = [
-        {"status": "ok", "wall_s": 10.0, "phase_times_s": {"startup_s": 1.0, "fit_s": 2.0, "inference_s": 6.0}},
+        {"status": "ok", "wall_s": 10.0, "phase_times_s": {"startup_s": 1.0, "fit_inference_s": 1.5,
+                                                           "fit_other_s": 0.5, "warmup_s": 0.5, "inference_s": 6.0}},
         {"status": "failed", "wall_s": 2.0},
     ]
     duty = duty_cycle(records, wall_s=16.0)
-    assert duty.ratio == pytest.approx(6.0 / 16.0)
+    assert duty.inference == {"timed requests": 6.0, "warm-up": 0.5, "during fit": 1.5}
+    assert duty.ratio == pytest.approx(8.0 / 16.0)
     assert duty.parts["failed cells"] == 2.0
-    assert duty.parts["process spawn and exit"] == pytest.approx(1.0)
+    assert duty.parts["process spawn and exit"] == pytest.approx(0.5)
     assert duty.parts["harness outside cells (start-up, plan, manifest, report)"] == pytest.approx(4.0)
-    assert "duty cycle 0.38" in duty.summary()
+    assert duty.summary().startswith("duty cycle 0.50: 8.0 s inside model inference")
+
+
+class Encoder:
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def embed(self, texts: list[str]) -> int:
+        if len(texts) > 2:  # splits big batches by calling itself, as the ONNX and HF runtimes do
+            return sum(self.embed(texts[i:i + 2]) for i in range(0, len(texts), 2))
+        self.seen += texts
+        return len(texts)
+
+
+def test_model_call_timer_counts_calls_during_fit_and_then_steps_aside() -> None:
+    model = Encoder()
+    with ModelCallTimer(model) as timer:
+        assert model.embed(["a", "b"]) == 2 and isinstance(model, Encoder)
+        assert model.embed(["c", "d", "e"]) == 3  # one timed call, not three
+    assert timer.calls == 2 and timer.seconds > 0 and model.seen == ["a", "b", "c", "d", "e"]
+    assert "embed" not in vars(model)  # the measured loop calls the model directly
+    with ModelCallTimer(None) as nothing:
+        pass
+    assert nothing.calls == 0

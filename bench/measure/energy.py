@@ -129,13 +129,18 @@ class EnergyMeter:
                                         per_thread_w=per_thread_w)
         ram = self._hardware("RAM")
         forced_ram = getattr(ram, "_force_ram_power", None)
+        try:
+            from codecarbon.external.ram import RAM_SLOT_POWER_X86
+
+            per_dimm = f"{RAM_SLOT_POWER_X86:g} W per estimated DIMM, at least 2 DIMMs, "
+        except ImportError:  # pragma: no cover - another codecarbon version
+            per_dimm = ""
         described.update(
             codecarbon_cpu_mode=mode, codecarbon_cpu_model=model, machine_logical_cpus=self.machine_cpus,
             cpu_watts_stated=self.settings.cpu_watts, cpu_watts_threads=self.threads,
             ram_source="stated" if forced_ram is not None else "codecarbon RAM model (from process memory)",
             ram="estimate: " + (f"stated RAM power {forced_ram:g} W" if forced_ram is not None else
-                                "codecarbon RAM model: 5 W per estimated DIMM, at least 2 DIMMs, for the "
-                                "process's memory"),
+                                f"codecarbon RAM model: {per_dimm}for the process's memory"),
         )
         return described
 

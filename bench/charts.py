@@ -107,14 +107,20 @@ def quality_vs_energy(ranking: TaskRanking, out_dir: Path, lang: str = "fr", lad
                     linewidth=1.2, label=t(lang, "c_pareto"), zorder=2)
         ax.set_xscale("log")
         ax.margins(x=0.25)
+    _finish_quality_axes(ax, ranking, lang, "c_energy_x", "c_qve_title")
+    return _save(fig, out_dir / f"{slug(ranking.task)}_quality_vs_energy")
+
+
+def _finish_quality_axes(ax: Axes, ranking: TaskRanking, lang: str, x_label: str, title: str) -> None:
+    """What every quality chart shares: the gate line, labels with units, grid and legend."""
+    metric = ranking.metric
     ax.axhline(ranking.threshold, linestyle="--", color="black", linewidth=1,
                label=t(lang, "c_gate", metric=metric_name(metric, lang), min=score(ranking.threshold, lang)))
-    ax.set_xlabel(t(lang, "c_energy_x"))
+    ax.set_xlabel(t(lang, x_label))
     ax.set_ylabel(t(lang, "c_metric_y", metric=metric_name(metric, lang)))
-    ax.set_title(t(lang, "c_qve_title", task=ranking.task))
+    ax.set_title(t(lang, title, task=ranking.task))
     ax.grid(True, which="major", linestyle=":", linewidth=0.5, color="lightgray")
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
-    return _save(fig, out_dir / f"{slug(ranking.task)}_quality_vs_energy")
 
 
 def quality_vs_size(ranking: TaskRanking, out_dir: Path, lang: str = "fr", ladder: list[str] | None = None) -> Path:
@@ -133,13 +139,7 @@ def quality_vs_size(ranking: TaskRanking, out_dir: Path, lang: str = "fr", ladde
             _point(ax, _f(row["params"]), row, ranking, markers[str(row["model_id"])], lang)
         ax.set_xscale("log")
         ax.margins(x=0.25)
-    ax.axhline(ranking.threshold, linestyle="--", color="black", linewidth=1,
-               label=t(lang, "c_gate", metric=metric_name(metric, lang), min=score(ranking.threshold, lang)))
-    ax.set_xlabel(t(lang, "c_size_x"))
-    ax.set_ylabel(t(lang, "c_metric_y", metric=metric_name(metric, lang)))
-    ax.set_title(t(lang, "c_size_title", task=ranking.task))
-    ax.grid(True, which="major", linestyle=":", linewidth=0.5, color="lightgray")
-    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    _finish_quality_axes(ax, ranking, lang, "c_size_x", "c_size_title")
     return _save(fig, out_dir / f"{slug(ranking.task)}_quality_vs_size")
 
 

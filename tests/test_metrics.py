@@ -14,7 +14,6 @@ from sklearn.metrics import f1_score
 from bench.metrics import (
     FIELD_TYPES,
     FrenchTokenizer,
-    Score,
     bootstrap,
     classification_scores,
     extraction_scores,
@@ -79,9 +78,9 @@ def test_macro_f1_bootstrap_matches_sklearn_per_resample() -> None:
     resamples, seed = 60, 7
     idx = np.random.default_rng(seed).integers(0, 40, size=(resamples, 40))
     reference = [f1_score(gold[i], pred[i], labels=labels, average="macro", zero_division=0) for i in idx]
-    score = classification_scores(list(gold), list(pred), labels, resamples=resamples, seed=seed)["macro_f1"]
-    assert score.ci_low == pytest.approx(np.percentile(reference, 2.5))
-    assert score.ci_high == pytest.approx(np.percentile(reference, 97.5))
+    weights = np.stack([np.bincount(i, minlength=40) for i in idx]).astype(np.float64)
+    counts = confusion_contributions(list(gold), list(pred), labels)
+    assert macro_f1_from_sums(weights @ counts) == pytest.approx(reference)
 
 
 # ------------------------------------------------------------------ summaries
@@ -281,8 +280,10 @@ def test_ci_contains_value_and_is_deterministic() -> None:
     for name, score in first.items():
         assert score.ci_low < score.value < score.ci_high, name
         assert score == again[name]
-        assert (score.ci_low, score.ci_high) != (other[name].ci_low, other[name].ci_high)
+        if score.method != "wilson":  # a resampling interval depends on its seed; Wilson's does not
+            assert (score.ci_low, score.ci_high) != (other[name].ci_low, other[name].ci_high)
         assert (score.n, score.resamples, score.seed) == (200, 1000, 5)
+    assert (first["accuracy"].method, first["macro_f1"].method) == ("wilson", "bca")
 
 
 def test_ci_contains_value_for_extraction_and_summaries() -> None:
@@ -304,10 +305,13 @@ def test_ci_narrows_as_n_grows() -> None:
     assert (large.ci_high - large.ci_low) < 0.5 * (small.ci_high - small.ci_low)
 
 
-def test_single_item_ci_is_the_value() -> None:
-    assert classification_scores(["a"], ["b"], ["a", "b"])["accuracy"] == Score(0.0, 0.0, 0.0, 1, 1000, 0)
+def test_single_item_interval_is_wide_not_a_point() -> None:
+    wrong = classification_scores(["a"], ["b"], ["a", "b"])["accuracy"]
+    assert (wrong.value, wrong.ci_low, wrong.method) == (0.0, 0.0, "wilson")
+    assert wrong.ci_high == pytest.approx(0.7935, abs=1e-4)  # Wilson: z² / (1 + z²)
     rouge = summary_scores(["le chat dort"], ["le chat"], seed=3)["rouge_l"]
-    assert rouge.ci_low == rouge.value == rouge.ci_high == pytest.approx(0.8)  # P 1, R 2/3 -> F 0.8
+    assert rouge.value == pytest.approx(0.8)  # P 1, R 2/3 -> F 0.8
+    assert rouge.ci_low < 0.5 and rouge.ci_high == pytest.approx(1.0, abs=0.05)
     assert (rouge.n, rouge.seed) == (1, 3)
 
 
@@ -341,7 +345,7 @@ def test_scores_for_dispatch_and_to_dict() -> None:
     assert cls["macro_f1"].value == pytest.approx(0.6)
     acc = cls["accuracy"]
     assert acc.to_dict() == {"value": 0.75, "ci_low": acc.ci_low, "ci_high": acc.ci_high, "n": 4,
-                             "resamples": 200, "seed": 1}
+                             "resamples": 200, "seed": 1, "method": "wilson"}
     assert set(scores_for("summarisation", ["a b"], ["a b"])) == {"rouge_l", "chrf"}
     ext = scores_for("extraction", X_GOLD, X_PRED, fields=FIELDS)
     assert set(ext) == {"field_precision", "field_recall", "field_f1", "doc_exact"}

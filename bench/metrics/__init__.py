@@ -1,4 +1,4 @@
-"""Task metrics with 95 % percentile-bootstrap confidence intervals.
+"""Task metrics with honest 95 % intervals (Wilson for proportions, BCa otherwise: see `intervals`).
 
 All values are on a 0-1 scale. Each `*_scores` function returns {metric name: Score}, with the names of
 config.METRICS_BY_KIND; `per_item_scores` gives the matching per-item numbers for audit lines.
@@ -6,15 +6,26 @@ config.METRICS_BY_KIND; `per_item_scores` gives the matching per-item numbers fo
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bench.metrics import classification, extraction, summary
-from bench.metrics.bootstrap import Score, bootstrap
-from bench.metrics.classification import classification_scores
-from bench.metrics.extraction import FieldLike, extraction_scores
-from bench.metrics.normalise import FIELD_TYPES, normalise_field
-from bench.metrics.summary import FrenchTokenizer, summary_scores
+if TYPE_CHECKING:  # the real names, for type checkers; at run time they are loaded on first use
+    from bench.metrics.bootstrap import Score, bootstrap
+    from bench.metrics.classification import classification_scores
+    from bench.metrics.extraction import FieldLike, extraction_scores
+    from bench.metrics.normalise import FIELD_TYPES, normalise_field
+    from bench.metrics.summary import FrenchTokenizer, summary_scores
+
+# Scoring libraries (rouge-score, sacrebleu, scipy) are heavy: the parent process, which only ranks and
+# reports, must not import them through this package. Attributes are loaded on first use (PEP 562).
+_LAZY = {
+    "Score": "bench.metrics.bootstrap", "bootstrap": "bench.metrics.bootstrap",
+    "classification_scores": "bench.metrics.classification", "FieldLike": "bench.metrics.extraction",
+    "extraction_scores": "bench.metrics.extraction", "FIELD_TYPES": "bench.metrics.normalise",
+    "normalise_field": "bench.metrics.normalise", "FrenchTokenizer": "bench.metrics.summary",
+    "summary_scores": "bench.metrics.summary",
+}
 
 __all__ = [
     "FIELD_TYPES",
@@ -30,6 +41,13 @@ __all__ = [
     "summary_scores",
 ]
 
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'bench.metrics' has no attribute {name!r}")
+
+
 KINDS = ("classification", "summarisation", "extraction")
 
 
@@ -38,10 +56,14 @@ def _unknown(kind: str) -> ValueError:
 
 
 def per_item_scores(kind: str, gold: Sequence[Any], pred: Sequence[Any],
-                    fields: Sequence[FieldLike | Mapping[str, str]] | None = None) -> list[dict[str, float]]:
+                    fields: Sequence[FieldLike | Mapping[str, str]] | None = None,
+                    also: Sequence[Sequence[str]] | None = None) -> list[dict[str, float]]:
     """One dict per item: classification {correct}; summarisation {rouge_l, chrf};
     extraction {tp, fp, fn, fields_correct, fields_total, exact}."""
+    from bench.metrics import classification, extraction, summary
+
     if kind == "classification":
+        gold = classification.effective_gold(gold, pred, also)
         return [{"correct": c} for c in classification.correct_vector(gold, pred).tolist()]
     if kind == "summarisation":
         return summary.per_item(gold, pred)
@@ -52,15 +74,19 @@ def per_item_scores(kind: str, gold: Sequence[Any], pred: Sequence[Any],
 
 def scores_for(kind: str, gold: Sequence[Any], pred: Sequence[Any], *, labels: Iterable[str] | None = None,
                fields: Sequence[FieldLike | Mapping[str, str]] | None = None, resamples: int = 1000,
-               seed: int = 0) -> dict[str, Score]:
-    """Dispatch on the task kind. Classification without `labels` uses the sorted gold labels."""
+               seed: int = 0, also: Sequence[Sequence[str]] | None = None) -> dict[str, Score]:
+    """Dispatch on the task kind. Classification without `labels` uses the sorted gold labels; `also` gives
+    each item's other acceptable labels (multi-gold, see `classification.effective_gold`)."""
+    from bench.metrics import classification, extraction, summary
+
     if kind == "classification":
         declared = sorted(set(gold)) if labels is None else labels
-        return classification_scores(gold, pred, declared, resamples=resamples, seed=seed)
+        gold = classification.effective_gold(gold, pred, also)
+        return classification.classification_scores(gold, pred, declared, resamples=resamples, seed=seed)
     if kind == "summarisation":
-        return summary_scores(gold, pred, resamples=resamples, seed=seed)
+        return summary.summary_scores(gold, pred, resamples=resamples, seed=seed)
     if kind == "extraction":
         if fields is None:
             raise ValueError("extraction scoring needs the task's fields (name and type of each)")
-        return extraction_scores(gold, pred, fields, resamples=resamples, seed=seed)
+        return extraction.extraction_scores(gold, pred, fields, resamples=resamples, seed=seed)
     raise _unknown(kind)

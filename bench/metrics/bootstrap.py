@@ -1,4 +1,4 @@
-"""Score container and the vectorised percentile bootstrap shared by every metric."""
+"""Score container and the interval every metric goes through (rules in `bench.metrics.intervals`)."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ _CELLS_PER_CHUNK = 2_000_000  # bounds the (resamples x items) weight matrix to 
 
 @dataclass(frozen=True)
 class Score:
-    """A metric value with its 95 % percentile-bootstrap interval.
+    """A metric value with its 95 % interval and the method that produced it.
 
-    The interval comes from resampling items; for statistics that are biased under resampling
-    (macro-F1 loses rare labels in some resamples) it need not be centred on, or even contain, `value`.
+    `method`: "wilson" (proportions), "bca" (bootstrap over items), or a small-n / degenerate variant
+    widened to a Wilson floor; "percentile" marks scores of older runs.
     """
 
     value: float
@@ -29,42 +29,40 @@ class Score:
     n: int
     resamples: int
     seed: int
+    method: str = "percentile"
 
     def to_dict(self) -> dict[str, float | int]:
         return asdict(self)
 
 
-def bootstrap(per_item: FloatArray, statistic: Statistic, *, resamples: int = 1000, seed: int = 0) -> Score:
-    """Point value and 95 % percentile CI of `statistic` over items.
+def bootstrap(per_item: FloatArray, statistic: Statistic, *, resamples: int = 1000, seed: int = 0,
+              proportion: bool = False) -> Score:
+    """Point value and honest 95 % interval of `statistic` over items (see `bench.metrics.intervals`).
 
-    `per_item` has one row of additive contributions per item (a score, or TP/FP/FN counts); the statistic
-    only ever sees column sums, so each resample is one row of a (resample-weights @ per_item) product
-    instead of a Python-level recomputation.
+    `proportion`: the statistic is a share of right items (a 0/1 column): Wilson's interval.
     """
-    per_item = np.asarray(per_item, dtype=np.float64)
-    if per_item.ndim == 1:
-        per_item = per_item[:, None]
-    n = per_item.shape[0]
-    if n == 0:
-        raise ValueError("no items to score (n == 0): the split or the predictions are empty")
+    from bench.metrics.intervals import interval
+
     if resamples < 1:
         raise ValueError(f"resamples must be >= 1, got {resamples}")
-    value = float(statistic(per_item.sum(axis=0, keepdims=True))[0])
-    if n == 1:
-        # Every resample is the single item: the interval collapses onto the value.
-        return Score(value, value, value, n, resamples, seed)
-    rng = np.random.default_rng(seed)
-    stats = np.empty(resamples, dtype=np.float64)
-    chunk = max(1, _CELLS_PER_CHUNK // n)
-    for start in range(0, resamples, chunk):
-        m = min(chunk, resamples - start)
-        idx = rng.integers(0, n, size=(m, n))
-        # How many times each item is drawn in each resample, built with one bincount.
-        offsets = (idx + n * np.arange(m)[:, None]).ravel()
-        weights = np.bincount(offsets, minlength=m * n).reshape(m, n).astype(np.float64)
-        stats[start:start + m] = statistic(weights @ per_item)
-    low, high = np.percentile(stats, [2.5, 97.5])
-    return Score(value, float(low), float(high), n, resamples, seed)
+    value, low, high, method = interval(per_item, statistic, resamples=resamples, seed=seed, proportion=proportion)
+    n = np.asarray(per_item).shape[0]
+    return Score(value, low, high, n, resamples, seed, method)
+
+
+def resample_weights(n: int, m: int, rng: np.random.Generator) -> FloatArray:
+    """How many times each of n items is drawn in each of m resamples, shape (m, n), with one bincount.
+
+    A statistic of column sums is then `statistic(weights @ per_item)`: no Python loop over resamples.
+    """
+    idx = rng.integers(0, n, size=(m, n))
+    offsets = (idx + n * np.arange(m)[:, None]).ravel()
+    return np.bincount(offsets, minlength=m * n).reshape(m, n).astype(np.float64)
+
+
+def resample_chunk(n: int) -> int:
+    """Resamples per block, so that the (resamples x items) weight matrix stays near 16 MB."""
+    return max(1, _CELLS_PER_CHUNK // max(1, n))
 
 
 def mean_of(n: int) -> Statistic:

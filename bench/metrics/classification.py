@@ -14,6 +14,19 @@ def _check_lengths(gold: Sequence[object], pred: Sequence[object]) -> None:
         raise ValueError(f"gold and pred differ in length ({len(gold)} != {len(pred)})")
 
 
+def effective_gold(gold: Sequence[str], pred: Sequence[str | None],
+                   also: Sequence[Sequence[str]] | None) -> list[str]:
+    """Multi-gold scoring rule: an item whose prediction is one of its acceptable labels counts as that
+    label; otherwise its gold is the main label. Accuracy and macro-F1 then follow their usual definitions.
+    """
+    if also is None:
+        return list(gold)
+    _check_lengths(gold, pred)
+    if len(also) != len(gold):
+        raise ValueError(f"gold and its acceptable labels differ in length ({len(gold)} != {len(also)})")
+    return [p if p is not None and p in extra else g for g, p, extra in zip(gold, pred, also, strict=True)]
+
+
 def correct_vector(gold: Sequence[str], pred: Sequence[str | None]) -> FloatArray:
     """1.0 where the prediction equals the gold label exactly, else 0.0 (None never matches)."""
     _check_lengths(gold, pred)
@@ -64,6 +77,6 @@ def classification_scores(gold: Sequence[str], pred: Sequence[str | None], label
     correct = correct_vector(gold, pred)
     counts = confusion_contributions(gold, pred, declared)
     return {
-        "accuracy": bootstrap(correct, mean_of(len(correct)), resamples=resamples, seed=seed),
+        "accuracy": bootstrap(correct, mean_of(len(correct)), resamples=resamples, seed=seed, proportion=True),
         "macro_f1": bootstrap(counts, macro_f1_from_sums, resamples=resamples, seed=seed),
     }

@@ -95,10 +95,9 @@ def extraction_scores(gold: Sequence[Mapping[str, FieldValue]],
     counts: FloatArray = np.array([[i["tp"], i["fp"], i["fn"]] for i in items], dtype=np.float64)
     counts = counts.reshape(-1, 3)  # keeps two dimensions when there is no item
     exact: FloatArray = np.array([i["exact"] for i in items], dtype=np.float64)
-    kw = {"resamples": resamples, "seed": seed}
     return {
-        "field_precision": bootstrap(counts, _precision, **kw),
-        "field_recall": bootstrap(counts, _recall, **kw),
-        "field_f1": bootstrap(counts, _f1, **kw),
-        "doc_exact": bootstrap(exact, mean_of(len(exact)), **kw),
+        "field_precision": bootstrap(counts, _precision, resamples=resamples, seed=seed),
+        "field_recall": bootstrap(counts, _recall, resamples=resamples, seed=seed),
+        "field_f1": bootstrap(counts, _f1, resamples=resamples, seed=seed),
+        "doc_exact": bootstrap(exact, mean_of(len(exact)), resamples=resamples, seed=seed, proportion=True),
     }

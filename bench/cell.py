@@ -69,7 +69,7 @@ def run_cell(cell: dict[str, Any], samples_path: Path, startup_s: float,
     sampler = RssSampler().start()
     phases: dict[str, float] = {"startup_s": startup_s}
     spec = ModelSpec.model_validate(cell["model"])
-    method_name = spec.tasks[cell["task"]]
+    method_name = cell.get("method") or spec.tasks[cell["task"]]
     limits = cell["items"]
     t0 = time.perf_counter()
     task = load_task(Path(cell["task_dir"])).limited(limits.get("train"), limits.get("test"), seed=cell["seed"])
@@ -130,7 +130,7 @@ def run_cell(cell: dict[str, Any], samples_path: Path, startup_s: float,
     phases["figures_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    out.update(_score(task, loop, samples_path, cell))
+    out.update(_score(task, loop, samples_path, cell, method.predict))
     out["hardware"] = {**fingerprint(), "threads_requested": threads, "cpu_affinity": cpu_affinity(),
                        "pinned_cpus": PINNED, "thread_env": {k: os.environ.get(k) for k in thread_env(threads)},
                        "libraries": loaded_library_versions()}
@@ -167,21 +167,35 @@ def _with_cpu_time_check(reading: dict[str, Any], window_cpu_s: float) -> dict[s
     return reading
 
 
-def _score(task: Task, loop: LoopResult[Any], samples_path: Path, cell: dict[str, Any]) -> dict[str, Any]:
+def _score(task: Task, loop: LoopResult[Any], samples_path: Path, cell: dict[str, Any],
+           predict: Any) -> dict[str, Any]:
+    """Scores on every test set: the measured loop's predictions for `test`, one more pass for the others.
+
+    Costs are per request and do not depend on the set, so the other sets are predicted outside the
+    measured window; their predictions and scores go to the samples like the first set's.
+    """
     from bench.metrics import per_item_scores, scores_for  # heavy (scipy, nltk): only after the window
 
-    test = task.splits["test"]
-    gold = [item.target for item in test]
     spec_t = task.spec
     labels = sorted(spec_t.labels) if spec_t.labels else None
-    quality = scores_for(spec_t.kind, gold, loop.predictions, labels=labels, fields=spec_t.fields,
-                         resamples=cell["resamples"], seed=cell["seed"])
-    per_item = per_item_scores(spec_t.kind, gold, loop.predictions, fields=spec_t.fields)
+    by_set: dict[str, dict[str, Any]] = {}
+    sizes: dict[str, int] = {}
     with samples_path.open("w", encoding="utf-8") as handle:
-        for item, pred, scores in zip(test, loop.predictions, per_item, strict=True):
-            handle.write(json.dumps({"item_id": item.id, "prediction": pred, "gold": item.target,
-                                     "scores": scores}, ensure_ascii=False) + "\n")
-    return {"quality": {name: score.to_dict() for name, score in quality.items() if name in spec_t.metrics}}
+        for set_name, items in task.test_sets.items():
+            preds = loop.predictions if set_name == "test" else [predict(item.text) for item in items]
+            gold = [item.target for item in items]
+            also = [item.also for item in items] if spec_t.data.columns.also else None
+            quality = scores_for(spec_t.kind, gold, preds, labels=labels, fields=spec_t.fields,
+                                 resamples=cell["resamples"], seed=cell["seed"], also=also)
+            by_set[set_name] = {name: score.to_dict() for name, score in quality.items() if name in spec_t.metrics}
+            sizes[set_name] = len(items)
+            per_item = per_item_scores(spec_t.kind, gold, preds, fields=spec_t.fields, also=also)
+            for item, pred, scores in zip(items, preds, per_item, strict=True):
+                extra = {"also": list(item.also)} if item.also else {}
+                handle.write(json.dumps({"item_id": item.id, "test_set": set_name, "prediction": pred,
+                                         "gold": item.target, **extra, "scores": scores},
+                                        ensure_ascii=False) + "\n")
+    return {"quality": by_set["test"], "quality_sets": by_set, "n_items_by_set": sizes}
 
 
 def main(argv: list[str]) -> int:

@@ -16,7 +16,7 @@ from bench.config import DerivedSource, ModelSpec, SuiteSpec, source_label
 from bench.errors import BenchError
 from bench.measure.duty import duty_cycle, process_start_time
 from bench.measure.energy import EnergySettings
-from bench.plan import Cell, load_models, load_suite, load_tasks, plan_cells
+from bench.plan import Cell, load_models, load_suite, load_tasks, plan_cells, serving_method, task_kinds
 from bench.profiles import resolve_target
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -50,19 +50,22 @@ def list_command(models_file: ModelsOpt = Path("models.yaml"), tasks_dir: TasksO
                  suite: Annotated[str | None, typer.Option(help="Show only what this suite selects.")] = None) -> None:
     """Show the tasks (sizes, gates) and the model ladder (runtime, size, licence, tasks)."""
     tasks = load_tasks(tasks_dir)
-    models = load_models(models_file)
+    models = load_models(models_file, {name: t.spec.kind for name, t in tasks.items()})
     chosen = load_suite(_suites_file(tasks_dir), suite) if suite else None
     table = Table(title="Tasks")
-    for column in ("task", "kind", "version", "train", "dev", "test", "gate"):
+    for column in ("task", "kind", "version", "train", "dev", "test sets (items)", "gate"):
         table.add_column(column, overflow="fold")
     for name, task in tasks.items():
         if chosen and chosen.tasks != "all" and name not in chosen.tasks:
             continue
         sizes = task.sizes()
         gate = task.spec.good_enough
+        sets = ", ".join(f"{s} ({len(items)})" + (f" ≥ {task.set_gate(s)}" if task.set_gate(s) != gate.min else "")
+                         for s, items in task.test_sets.items())
         table.add_row(name, task.spec.kind, str(task.spec.version), str(sizes["train"]), str(sizes["dev"]),
-                      str(sizes["test"]), f"{gate.metric} ≥ {gate.min}")
+                      sets, f"{gate.metric} ≥ {gate.min}")
     console.print(table)
+    claimed = {t for m in models.models for t in m.tasks}
     table = Table(title="Models")
     for column in ("model", "family", "params", "size", "runtime", "source", "licence", "weights", "tasks"):
         table.add_column(column, overflow="fold")
@@ -72,7 +75,9 @@ def list_command(models_file: ModelsOpt = Path("models.yaml"), tasks_dir: TasksO
         size, status = _weights_status(model, models_file.parent)
         table.add_row(model.id, model.family, f"{model.params:,}" if model.params else "–", size, model.runtime,
                       source_label(model.source), model.licence, status,
-                      ", ".join(f"{t}:{m}" for t, m in model.tasks.items()))
+                      ", ".join(f"{name}:{method}" + ("" if name in model.tasks else " (default)")
+                                for name, task in tasks.items()
+                                if (method := serving_method(model, task, claimed)) is not None))
     console.print(table)
 
 
@@ -172,15 +177,15 @@ def run(
         recorded = json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
         settings = RunSettings.from_dict(recorded["settings"], models_file.parent)
         suite, run_id = settings.suite, run_dir.name
-        planned = plan_cells(load_models(models_file), load_tasks(tasks_dir, sorted(recorded["tasks"])),
-                             SuiteSpec(description="resume"))
+        planned = plan_cells(load_models(models_file, task_kinds(tasks_dir)),
+                             load_tasks(tasks_dir, sorted(recorded["tasks"])), SuiteSpec(description="resume"))
         cells = plan_resume(run_dir, planned)
         preflight(cells, models_file)
         console.print(f"resuming {run_id} with the settings it recorded")
     else:
         spec = load_suite(_suites_file(tasks_dir), suite)
         tasks = load_tasks(tasks_dir, task or (None if spec.tasks == "all" else list(spec.tasks)))
-        cells = plan_cells(load_models(models_file), tasks, spec, model)
+        cells = plan_cells(load_models(models_file, task_kinds(tasks_dir)), tasks, spec, model)
         if not cells:
             raise BenchError("nothing to run: no model in this selection declares these tasks")
         target = resolve_target(profile, profiles_file, threads=threads or None, cpu_watts=cpu_watts,

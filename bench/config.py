@@ -26,6 +26,9 @@ class Columns(Strict):
     id: str | None = None
     input: str = "text"
     target: str
+    # Classification: a column listing OTHER acceptable labels (a mail two desks may answer). A prediction
+    # is right when it is the target or one of these; see bench.metrics.classification.effective_gold.
+    also: str | None = None
 
 
 class AutoSplit(Strict):
@@ -36,12 +39,38 @@ class AutoSplit(Strict):
     seed: int = 13
 
 
+class TestSetSpec(Strict):
+    """One more test set: another source, hand-written mail, the user's own sample.
+
+    `path` is a data file relative to the task folder (same format and columns as the splits); the set named
+    `test` is the main split and takes no path. `min` states a per-set gate when the set is known to be
+    harder (argue it in the data card); otherwise the task's gate applies to every set.
+    """
+
+    path: str | None = None
+    provenance: str = ""
+    min: float | None = None
+
+
 class DataSpec(Strict):
     format: Literal["jsonl", "csv"] = "jsonl"
-    splits: dict[Literal["train", "dev", "test"], str] | None = None
+    # A split may gather several files (e.g. generated dev documents and hand-written ones).
+    splits: dict[Literal["train", "dev", "test"], str | list[str]] | None = None
     path: str | None = None
     split: AutoSplit | None = None
     columns: Columns
+    # Every candidate is scored on every set; it passes only when it passes on each (first = `test`).
+    test_sets: dict[Identifier, TestSetSpec] = {}
+
+    @field_validator("test_sets")
+    @classmethod
+    def _paths(cls, value: dict[str, TestSetSpec]) -> dict[str, TestSetSpec]:
+        for name, spec in value.items():
+            if name == "test" and spec.path is not None:
+                raise ValueError("the set 'test' is the test split: give its file in 'splits', not a path here")
+            if name != "test" and spec.path is None:
+                raise ValueError(f"test set '{name}' needs a 'path' (a data file relative to the task folder)")
+        return value
 
     @model_validator(mode="after")
     def _one_layout(self) -> DataSpec:
@@ -81,6 +110,8 @@ class TaskSpec(Strict):
     fields: list[FieldSpec] | None = None
     good_enough: Gate
     metrics: list[str]
+    # Restrict the candidates (model ids); by default every model with a method for this kind serves it.
+    candidates: list[str] | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> TaskSpec:
@@ -193,16 +224,11 @@ class ModelSpec(Strict):
     assets: dict[str, Asset] = {}  # file name in the model folder -> where it comes from
     licence: str
     languages: list[str] = []
-    tasks: dict[str, str]
+    # task -> method for the tasks this model serves. A task named by no model (one's own data) is served
+    # by every model through its runtime's default method (bench.methods.DEFAULT_METHODS).
+    tasks: dict[str, str] = {}
     options: dict[str, str | int | float | bool] = {}
     notes: str = ""
-
-    @field_validator("tasks")
-    @classmethod
-    def _some_task(cls, value: dict[str, str]) -> dict[str, str]:
-        if not value:
-            raise ValueError("a model must serve at least one task (task: method)")
-        return value
 
     @model_validator(mode="after")
     def _pinned(self) -> ModelSpec:

@@ -12,6 +12,7 @@ from typing import Any
 from bench import __version__
 from bench.measure.hardware import fingerprint
 from bench.plan import Cell
+from bench.tasks import Task
 
 CORE_PACKAGES = ("numpy", "pandas", "scikit-learn", "onnxruntime", "onnx", "skl2onnx", "codecarbon", "psutil",
                  "pydantic", "matplotlib", "tokenizers", "transformers", "torch", "xllamacpp", "spacy")
@@ -54,8 +55,17 @@ def build_manifest(run_id: str, cells: list[Cell], settings: dict[str, Any], roo
         "hardware": fingerprint(),
         "packages": package_versions(model_packages),
         "tasks": {name: {"version": t.spec.version, "kind": t.spec.kind, "data_sha256": t.data_sha256,
-                         "sizes": t.sizes(), "gate": t.spec.good_enough.model_dump()} for name, t in tasks.items()},
+                         "sizes": t.sizes(), "labels": sorted(t.spec.labels) if t.spec.labels else None,
+                         "test_sets": {s: {"items": len(items), "provenance": _provenance(t, s)}
+                                       for s, items in t.test_sets.items()},
+                         "gate": {**t.spec.good_enough.model_dump(),
+                                  "sets": {s: t.set_gate(s) for s in t.test_sets}}} for name, t in tasks.items()},
         "models": {mid: {"family": m.family, "runtime": m.runtime, "params": m.params, "licence": m.licence,
                          "source": m.source.model_dump(), "files_sha256": m.files} for mid, m in models.items()},
         "cells": [c.id for c in cells],
     }
+
+
+def _provenance(task: Task, set_name: str) -> str:
+    spec = task.spec.data.test_sets.get(set_name)
+    return spec.provenance if spec is not None else ""

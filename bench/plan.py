@@ -16,6 +16,7 @@ class Cell:
     model: ModelSpec
     task: Task
     items: ItemLimits | None = None  # the suite's per-model caps, if any
+    method: str = ""  # how the model serves the task (from models.yaml or the runtime's default)
 
     @property
     def id(self) -> str:
@@ -29,10 +30,18 @@ def _yaml_index(model: ModelSpec, positions: dict[str, int]) -> int:
     return positions.get(model.id, 0)
 
 
-def load_models(path: Path) -> ModelsFile:
+def task_kinds(tasks_dir: Path) -> dict[str, str]:
+    """Name -> kind of every task under `tasks_dir`, from task.yaml alone (no data read)."""
+    from bench.config import TaskSpec
+
+    return {d.name: load_model(TaskSpec, d / "task.yaml").kind for d in discover_tasks(tasks_dir)}
+
+
+def load_models(path: Path, tasks: dict[str, str] | None = None) -> ModelsFile:
+    """Validate models.yaml; with `tasks` (name -> kind), a task a model names must exist and fit its method."""
     data, lines = load_yaml(path)
     models = validate(ModelsFile, data, path, lines)
-    from bench.methods import METHODS
+    from bench.methods import METHOD_KINDS, METHODS
     from bench.runtimes import RUNTIMES
 
     positions = {str(m.get("id")): i for i, m in enumerate(data["models"]) if isinstance(m, dict)}
@@ -43,10 +52,14 @@ def load_models(path: Path) -> ModelsFile:
             errors.append(ConfigError(path, line_of(lines, ("models", index, "runtime")), f"models.{index}.runtime",
                                       f"unknown runtime '{model.runtime}' (known: {sorted(RUNTIMES)})"))
         for task, method in model.tasks.items():
+            where = (path, line_of(lines, ("models", index, "tasks", task)), f"models.{index}.tasks.{task}")
             if method not in METHODS:
-                errors.append(ConfigError(path, line_of(lines, ("models", index, "tasks", task)),
-                                          f"models.{index}.tasks.{task}",
-                                          f"unknown method '{method}' (known: {sorted(METHODS)})"))
+                errors.append(ConfigError(*where, f"unknown method '{method}' (known: {sorted(METHODS)})"))
+            elif tasks is not None and task not in tasks:
+                errors.append(ConfigError(*where, f"unknown task '{task}' (tasks: {sorted(tasks)})"))
+            elif tasks is not None and METHOD_KINDS[method] != tasks[task]:
+                errors.append(ConfigError(*where, f"method '{method}' serves {METHOD_KINDS[method]} tasks, "
+                                                  f"'{task}' is a {tasks[task]} task"))
     if len(errors) == 1:
         raise errors[0]
     if errors:
@@ -83,5 +96,34 @@ def plan_cells(models: ModelsFile, tasks: dict[str, Task], suite: SuiteSpec,
     if unknown_caps:
         raise BenchError(f"suite caps items of unknown model(s) {unknown_caps} (see models.yaml)")
     task_names = list(tasks) if suite.tasks == "all" else [t for t in suite.tasks if t in tasks]
-    return [Cell(model, tasks[name], suite.model_items.get(model.id))
-            for name in task_names for model in selected if name in model.tasks]
+    ids = {m.id for m in models.models}
+    for name in task_names:
+        strangers = sorted(set(tasks[name].spec.candidates or []) - ids)
+        if strangers:
+            raise BenchError(f"task '{name}': candidates {strangers} are not in models.yaml")
+    claimed = {name for model in models.models for name in model.tasks}
+    cells = []
+    for name in task_names:
+        for model in selected:
+            method = serving_method(model, tasks[name], claimed)
+            if method is not None:
+                cells.append(Cell(model, tasks[name], suite.model_items.get(model.id), method))
+    return cells
+
+
+def serving_method(model: ModelSpec, task: Task, claimed: set[str]) -> str | None:
+    """How `model` serves `task`, or None when it does not.
+
+    A task named in some model's `tasks:` is served by the models that name it, with the method they name.
+    A task named by none (one's own data) is served by every model whose runtime has a default method for its
+    kind. `candidates:` in task.yaml restricts either way.
+    """
+    from bench.methods import default_method
+
+    if task.spec.candidates is not None and model.id not in task.spec.candidates:
+        return None
+    if task.name in model.tasks:
+        return model.tasks[task.name]
+    if task.name in claimed:
+        return None
+    return default_method(model, task.spec.kind)

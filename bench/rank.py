@@ -19,8 +19,8 @@ import pandas as pd
 
 from bench.results import records_frame
 
-Verdict = Literal["pass", "borderline", "fail", "failed"]
-LossReason = Literal["costlier", "tied", "borderline", "fail", "failed"]
+Verdict = Literal["pass", "borderline", "insufficient", "fail", "failed"]
+LossReason = Literal["costlier", "tied", "borderline", "insufficient", "fail", "failed"]
 
 FRUGALITY_KEYS: dict[str, str] = {
     "energy": "energy_wh_per_1000_requests",
@@ -30,10 +30,10 @@ FRUGALITY_KEYS: dict[str, str] = {
     "co2": "co2_g_per_1000_requests",
 }
 KEY_ORDER = ("energy", "memory", "latency", "params", "co2")
-DEFAULT_ORDER = KEY_ORDER  # kept for callers of the first version
 TIE_TOLERANCE = 0.05
 EXACT_KEYS = frozenset({"params"})
-VERDICT_ORDER: dict[str, int] = {"pass": 0, "borderline": 1, "fail": 2, "failed": 3}
+# Severity: the verdict of a candidate over several test sets is its most severe one.
+VERDICT_ORDER: dict[str, int] = {"pass": 0, "borderline": 1, "insufficient": 2, "fail": 3, "failed": 4}
 
 
 def key_order(key: str) -> list[str]:
@@ -52,15 +52,28 @@ def _num(value: Any) -> float:
     return result
 
 
-def verdict(value: float, low: float, high: float, threshold: float) -> Verdict:
-    """Pass only when the whole 95 % interval clears the threshold; an interval across it is borderline."""
+def verdict(value: float, low: float, high: float, threshold: float, n: float = math.nan) -> Verdict:
+    """Pass only when the whole 95 % interval clears the threshold; an interval across it is borderline.
+
+    With fewer items than `items_needed(threshold)` even a perfect score could not clear the gate: the
+    verdict is then "insufficient" (never a pass), unless the interval is already wholly below the gate.
+    """
     if any(math.isnan(x) for x in (value, low, high)):
         return "failed"
+    if not math.isnan(n) and n < items_needed(threshold) and high >= threshold:
+        return "insufficient"
     if low >= threshold:
         return "pass"
     if high < threshold:
         return "fail"
     return "borderline"
+
+
+def items_needed(threshold: float) -> int:
+    """Fewest items on which a perfect score can pass: Wilson's 95 % lower bound of n/n is n / (n + z²)."""
+    from bench.metrics.intervals import items_to_clear
+
+    return items_to_clear(threshold)
 
 
 def tied(a: float, b: float, key: str, tolerance: float = TIE_TOLERANCE) -> bool:
@@ -120,6 +133,13 @@ class Loss:
     decided_by: str | None = None  # for costlier/tied: the first key on which it is not tied
     tied_on: tuple[str, ...] = ()  # keys on which it ties with the recommended one
     error: str | None = None
+    # For a candidate that does not pass: the test set that decided it, with its figures there.
+    deciding_set: str | None = None
+    set_value: float = math.nan
+    set_ci_low: float = math.nan
+    set_ci_high: float = math.nan
+    set_threshold: float = math.nan
+    set_n: float = math.nan
 
 
 @dataclass
@@ -135,6 +155,11 @@ class TaskRanking:
     key: str = "energy"
     keys: list[str] = field(default_factory=lambda: list(KEY_ORDER))
     tolerance: float = TIE_TOLERANCE
+    sets: list[str] = field(default_factory=lambda: ["test"])  # test sets, the first is the main one
+    set_thresholds: dict[str, float] = field(default_factory=dict)
+    # Filled from the samples (bench.paired.add_paired): model id -> test set -> difference with the reference.
+    paired: dict[str, dict[str, Any]] = field(default_factory=dict)
+    paired_reference: str | None = None
 
     def row(self, model_id: str) -> pd.Series:
         return self.table[self.table["model_id"] == model_id].iloc[0]
@@ -151,17 +176,6 @@ class TaskRanking:
             return math.nan, math.nan
         row = self.row(self.closest)
         return (_num(row[f"{self.metric}_ci_low"]) - self.threshold, _num(row[self.metric]) - self.threshold)
-
-    def sentence(self, lang: str = "en") -> str:
-        from bench.report.i18n import recommendation_sentence
-
-        return recommendation_sentence(self, lang)
-
-    @property
-    def explanations(self) -> dict[str, str]:
-        from bench.report.i18n import loss_text
-
-        return {model: loss_text(loss, self, "en") for model, loss in self.losses.items()}
 
 
 def _ratios(row: Mapping[str, Any], best: Mapping[str, Any]) -> dict[str, float]:
@@ -184,6 +198,13 @@ def _loss(row: Mapping[str, Any], best: Mapping[str, Any] | None, ranking_keys: 
         error = row.get("error")
         return Loss(reason="failed", error=str(error) if isinstance(error, str) and error else None, **base)
     if row["verdict"] != "pass":
+        deciding = row.get("deciding_set")
+        if isinstance(deciding, str):
+            base.update(deciding_set=deciding, set_value=_num(row.get(f"{deciding}:{metric}")),
+                        set_ci_low=_num(row.get(f"{deciding}:{metric}_ci_low")),
+                        set_ci_high=_num(row.get(f"{deciding}:{metric}_ci_high")),
+                        set_threshold=_num(row.get(f"{deciding}:gate_min")),
+                        set_n=_num(row.get(f"{deciding}:{metric}_n")))
         return Loss(reason=row["verdict"], **base)
     assert best is not None  # a passing loser implies a recommended candidate
     ties: list[str] = []
@@ -195,21 +216,58 @@ def _loss(row: Mapping[str, Any], best: Mapping[str, Any] | None, ranking_keys: 
     return Loss(reason="tied", decided_by=None, tied_on=tuple(ties), **base)
 
 
+def _sets_of(data: pd.DataFrame) -> list[str]:
+    """Test sets of a task's records, in their declared order (old runs: the single `test` set)."""
+    sets: list[str] = []
+    for value in data.get("test_sets", pd.Series(dtype=object)).dropna():
+        for name in str(value).split("|"):
+            if name and name not in sets:
+                sets.append(name)
+    return sets or ["test"]
+
+
+def _set_columns(row: dict[str, Any], set_name: str, metric: str, first: bool) -> tuple[float, float, float, float]:
+    prefix = "" if first and f"{set_name}:{metric}" not in row else f"{set_name}:"
+    return (_num(row.get(f"{prefix}{metric}")), _num(row.get(f"{prefix}{metric}_ci_low")),
+            _num(row.get(f"{prefix}{metric}_ci_high")), _num(row.get(f"{prefix}{metric}_n")))
+
+
+def gate_row(row: dict[str, Any], sets: list[str], metric: str, thresholds: Mapping[str, float]) -> None:
+    """Set `verdict` (the most severe over the test sets), `deciding_set` and `<set>:verdict` on a row."""
+    if row.get("status") != "ok":
+        row["verdict"], row["deciding_set"] = "failed", None
+        return
+    worst: tuple[int, str | None] = (-1, None)
+    for index, set_name in enumerate(sets):
+        value, low, high, n = _set_columns(row, set_name, metric, index == 0)
+        threshold = thresholds[set_name]
+        row[f"{set_name}:gate_min"] = threshold
+        this = verdict(value, low, high, threshold, n)
+        row[f"{set_name}:verdict"] = this
+        for suffix, figure in (("", value), ("_ci_low", low), ("_ci_high", high), ("_n", n)):
+            row.setdefault(f"{set_name}:{metric}{suffix}", figure)  # old records: the plain columns
+        if VERDICT_ORDER[this] > worst[0]:
+            worst = (VERDICT_ORDER[this], set_name)
+    row["verdict"] = next(v for v, k in VERDICT_ORDER.items() if k == worst[0])
+    row["deciding_set"] = worst[1] if row["verdict"] != "pass" else None
+    if row["verdict"] == "failed":
+        row["error"] = f"no '{metric}' score on test set '{worst[1]}' in the record"
+
+
 def rank_task(frame: pd.DataFrame, task: str, metric: str, threshold: float, key: str = "energy",
-              tolerance: float = TIE_TOLERANCE) -> TaskRanking:
+              tolerance: float = TIE_TOLERANCE, set_thresholds: Mapping[str, float] | None = None) -> TaskRanking:
+    """Gate and rank one task. `set_thresholds` states a gate per test set (default: `threshold` for each)."""
     keys = key_order(key)
     data = frame[frame["task"] == task].copy()
     for column in (metric, f"{metric}_ci_low", f"{metric}_ci_high", "status", "error",
                    *FRUGALITY_KEYS.values()):
         if column not in data:
             data[column] = math.nan
+    sets = _sets_of(data)
+    thresholds = {s: (set_thresholds or {}).get(s, threshold) for s in sets}
     rows = [{str(k): v for k, v in r.items()} for r in data.to_dict("records")]
     for row in rows:
-        row["verdict"] = ("failed" if row.get("status") != "ok" else
-                          verdict(_num(row[metric]), _num(row[f"{metric}_ci_low"]), _num(row[f"{metric}_ci_high"]),
-                                  threshold))
-        if row["verdict"] == "failed" and row.get("status") == "ok":
-            row["error"] = f"no '{metric}' score in the record"
+        gate_row(row, sets, metric, thresholds)
     passing = frugality_sort([r for r in rows if r["verdict"] == "pass"], keys, tolerance)
 
     def by_quality(r: dict[str, Any]) -> tuple[int, bool, float, str]:
@@ -218,7 +276,8 @@ def rank_task(frame: pd.DataFrame, task: str, metric: str, threshold: float, key
 
     others = sorted((r for r in rows if r["verdict"] != "pass"), key=by_quality)
     ordered = passing + others
-    table = pd.DataFrame(ordered, columns=[*data.columns, "verdict"]) if ordered else data.assign(verdict=[])
+    extra = [c for c in dict.fromkeys(k for r in ordered for k in r) if c not in data.columns]
+    table = pd.DataFrame(ordered, columns=[*data.columns, *extra]) if ordered else data.assign(verdict=[])
     table = table.reset_index(drop=True)
     table["position"] = range(1, len(table) + 1)
     scored = table[table["verdict"] != "failed"]
@@ -226,7 +285,7 @@ def rank_task(frame: pd.DataFrame, task: str, metric: str, threshold: float, key
     table["pareto"] = table["model_id"].isin(pareto)
     best = passing[0] if passing else None
     ranking = TaskRanking(task, metric, threshold, table, str(best["model_id"]) if best else None, pareto, key=key,
-                          keys=keys, tolerance=tolerance)
+                          keys=keys, tolerance=tolerance, sets=sets, set_thresholds=thresholds)
     ranking.losses = {str(r["model_id"]): _loss(r, best, keys, metric, tolerance)
                       for r in ordered if best is None or r["model_id"] != best["model_id"]}
     if best is None:
@@ -235,14 +294,16 @@ def rank_task(frame: pd.DataFrame, task: str, metric: str, threshold: float, key
     return ranking
 
 
-def _gate_of(task_records: list[dict[str, Any]], manifest_gates: Mapping[str, Any]) -> tuple[str, float] | None:
-    for record in task_records:
-        gate = record.get("gate")
+def _gate_of(task_records: list[dict[str, Any]], manifest_gates: Mapping[str, Any]
+             ) -> tuple[str, float, dict[str, float]] | None:
+    """(metric, min, per-set mins) from the records, else the manifest."""
+    gates = [r.get("gate") for r in task_records]
+    gates.append(manifest_gates.get(task_records[0]["task"]) if task_records else None)
+    for gate in gates:
         if isinstance(gate, Mapping) and "metric" in gate and "min" in gate:
-            return str(gate["metric"]), float(gate["min"])
-    gate = manifest_gates.get(task_records[0]["task"]) if task_records else None
-    if isinstance(gate, Mapping) and "metric" in gate and "min" in gate:
-        return str(gate["metric"]), float(gate["min"])
+            sets = gate.get("sets")
+            per_set = {str(k): float(v) for k, v in sets.items()} if isinstance(sets, Mapping) else {}
+            return str(gate["metric"]), float(gate["min"]), per_set
     return None
 
 
@@ -268,8 +329,10 @@ def rank_records(records: list[dict[str, Any]], key: str = "energy",
                       if isinstance(info, Mapping)}
     rankings = []
     for task in dict.fromkeys(str(t) for t in frame["task"]):
-        gate = (gates or {}).get(task) or _gate_of([r for r in records if r["task"] == task], manifest_gates)
-        if gate is None:
-            continue
-        rankings.append(rank_task(frame, task, gate[0], float(gate[1]), key, tolerance))
+        stated = _gate_of([r for r in records if r["task"] == task], manifest_gates)
+        override = (gates or {}).get(task)
+        if override is not None:  # a gate given on the command line applies to every test set
+            rankings.append(rank_task(frame, task, override[0], float(override[1]), key, tolerance))
+        elif stated is not None:
+            rankings.append(rank_task(frame, task, stated[0], stated[1], key, tolerance, stated[2]))
     return rankings

@@ -68,6 +68,14 @@ def flatten(record: dict[str, Any]) -> dict[str, Any]:
         row[f"{metric}_ci_low"] = score["ci_low"]
         row[f"{metric}_ci_high"] = score["ci_high"]
         row[f"{metric}_n"] = score["n"]
+        row[f"{metric}_ci_method"] = score.get("method", "percentile")
+    sets = record.get("quality_sets") or {}
+    row["test_sets"] = "|".join(sets) if sets else "test"
+    for set_name, quality in sets.items():
+        for metric, score in quality.items():
+            # `<set>:<metric>` columns; the first set's are also the plain `<metric>` ones above.
+            for suffix, key in (("", "value"), ("_ci_low", "ci_low"), ("_ci_high", "ci_high"), ("_n", "n")):
+                row[f"{set_name}:{metric}{suffix}"] = score[key]
     method = record.get("energy_method") or {}
     row["energy_measured"] = method.get("measured")
     row["energy_estimate_basis"] = method.get("cpu")
@@ -75,6 +83,8 @@ def flatten(record: dict[str, Any]) -> dict[str, Any]:
     gate = record.get("gate") or {}
     row["gate_metric"] = gate.get("metric")
     row["gate_min"] = gate.get("min")
+    for set_name, threshold in (gate.get("sets") or {}).items():
+        row[f"{set_name}:gate_min"] = threshold
     return row
 
 

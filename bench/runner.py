@@ -170,6 +170,7 @@ def _cell_payload(cell: Cell, settings: RunSettings, run_dir: Path) -> dict[str,
     return {
         "model": cell.model.model_dump(mode="json"),
         "task": cell.task.name,
+        "method": cell.method or cell.model.tasks[cell.task.name],
         "task_dir": str(cell.task.directory.resolve()),
         "models_dir": str(settings.models_dir.resolve()),
         "items": cell_items(settings.items, cell),
@@ -189,7 +190,9 @@ def _base_record(cell: Cell, settings: RunSettings, run_id: str) -> dict[str, An
         "run_id": run_id, "cell_id": cell.id, "task": cell.task.name, "task_version": spec.version,
         "task_kind": spec.kind, "model_id": cell.model.id, "family": cell.model.family,
         "runtime": cell.model.runtime, "licence": cell.model.licence, "suite": settings.suite,
-        "threads": settings.threads, "profile": settings.profile, "gate": spec.good_enough.model_dump(),
+        "threads": settings.threads, "profile": settings.profile,
+        "gate": {**spec.good_enough.model_dump(),
+                 "sets": {name: cell.task.set_gate(name) for name in cell.task.test_sets}},
         "data_sha256": cell.task.data_sha256,
         "source": cell.model.source.model_dump(), "attempt": uuid.uuid4().hex[:16],
     }

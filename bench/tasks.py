@@ -23,6 +23,7 @@ class Item:
     id: str
     text: str
     target: Target
+    also: tuple[str, ...] = ()  # classification: other acceptable labels
 
 
 @dataclass
@@ -32,6 +33,18 @@ class Task:
     splits: dict[str, list[Item]]
     data_sha256: dict[str, str]  # file (relative to the task directory) -> sha256
     extra: dict[str, Any] = field(default_factory=dict)
+    # Test sets other than the `test` split, in declaration order (name -> items).
+    more_test_sets: dict[str, list[Item]] = field(default_factory=dict)
+
+    @property
+    def test_sets(self) -> dict[str, list[Item]]:
+        """Every test set, the `test` split first: a candidate must pass on each."""
+        return {"test": self.splits["test"], **self.more_test_sets}
+
+    def set_gate(self, name: str) -> float:
+        """The gate threshold of one test set: its own `min` when the task states one, else the task's."""
+        spec = self.spec.data.test_sets.get(name)
+        return spec.min if spec is not None and spec.min is not None else self.spec.good_enough.min
 
     @property
     def name(self) -> str:
@@ -55,7 +68,8 @@ class Task:
         splits = dict(self.splits)
         splits["train"] = take(splits.get("train", []), train)
         splits["test"] = take(splits["test"], test)
-        return Task(self.spec, self.directory, splits, self.data_sha256, self.extra)
+        more = {name: take(items, test) for name, items in self.more_test_sets.items()}
+        return Task(self.spec, self.directory, splits, self.data_sha256, self.extra, more)
 
 
 def _read_rows(path: Path, fmt: str) -> list[tuple[int, dict[str, Any]]]:
@@ -111,7 +125,24 @@ def _to_item(spec: TaskSpec, path: Path, number: int, row: dict[str, Any], index
     elif not isinstance(target, str):
         raise ConfigError(path, number, columns.target, "the reference summary must be a string")
     item_id = str(row[columns.id]) if columns.id and row.get(columns.id) is not None else f"{path.stem}-{index}"
-    return Item(item_id, text, target)
+    also = _also(spec, path, number, row)
+    return Item(item_id, text, target, also)
+
+
+def _also(spec: TaskSpec, path: Path, number: int, row: dict[str, Any]) -> tuple[str, ...]:
+    """Other acceptable labels of a classification row: a JSON list, or "a|b" in a CSV cell."""
+    column = spec.data.columns.also
+    if column is None or spec.kind != "classification" or row.get(column) in (None, ""):
+        return ()
+    value = row[column]
+    if isinstance(value, str):
+        value = [v.strip() for v in value.split("|") if v.strip()]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(path, number, column, "must be a list of labels (or 'a|b' in a CSV cell)")
+    unknown = [v for v in value if spec.labels is not None and v not in spec.labels]
+    if unknown:
+        raise ConfigError(path, number, column, f"unknown label(s) {unknown} (declared: {sorted(spec.labels or {})})")
+    return tuple(value)
 
 
 def _load_file(spec: TaskSpec, path: Path) -> list[Item]:
@@ -139,10 +170,12 @@ def load_task(directory: Path) -> Task:
     hashes: dict[str, str] = {}
     splits: dict[str, list[Item]] = {}
     if data.splits is not None:
-        for split, relative in data.splits.items():
-            path = directory / relative
-            splits[split] = _load_file(spec, path)
-            hashes[relative] = sha256_file(path)
+        for split, files in data.splits.items():
+            splits[split] = []
+            for relative in [files] if isinstance(files, str) else files:
+                path = directory / relative
+                splits[split] += _load_file(spec, path)
+                hashes[relative] = sha256_file(path)
     else:
         assert data.path is not None
         path = directory / data.path
@@ -154,7 +187,16 @@ def load_task(directory: Path) -> Task:
     splits.setdefault("dev", [])
     if not splits["test"]:
         raise ConfigError(yaml_path, None, "data", "the test split is empty")
-    return Task(spec, directory, splits, hashes)
+    more: dict[str, list[Item]] = {}
+    for name, set_spec in data.test_sets.items():
+        if set_spec.path is None:  # `test` itself, listed for its provenance or gate
+            continue
+        path = directory / set_spec.path
+        more[name] = _load_file(spec, path)
+        hashes[set_spec.path] = sha256_file(path)
+        if not more[name]:
+            raise ConfigError(yaml_path, None, f"data.test_sets.{name}", "this test set is empty")
+    return Task(spec, directory, splits, hashes, more_test_sets=more)
 
 
 def auto_split(items: list[Item], test_fraction: float, dev_fraction: float, seed: int) -> dict[str, list[Item]]:

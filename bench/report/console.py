@@ -10,6 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from bench.paired import add_paired
 from bench.projection import Assumptions, Volume
 from bench.rank import TaskRanking, rank_records
 from bench.report import i18n
@@ -71,4 +72,5 @@ def print_run(console: Console, run_dir: Path, key: str = "energy",
     manifest_path = run_dir / MANIFEST
     manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
     rankings = rank_records(records, key=key, gates=gates, manifest=manifest)
+    add_paired(rankings, run_dir, manifest)
     print_rankings(console, rankings, lang, volume, assumptions, records, manifest.get("hardware") or {})

@@ -7,10 +7,9 @@ figures can be pasted into an administrative document as they are.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from bench.rank import Loss, TaskRanking
+from bench.rank import Loss, TaskRanking, items_needed
 
 LANGS = ("fr", "en")
 NNBSP = "\u202f"
@@ -36,8 +35,10 @@ KEY_NOUNS: dict[str, dict[str, str]] = {
            "params": "parameter count", "co2": "CO2e per 1000 requests"},
 }
 VERDICTS: dict[str, dict[str, str]] = {
-    "fr": {"pass": "✓ suffisant", "borderline": "≈ limite", "fail": "✗ insuffisant", "failed": "⚠ échec d'exécution"},
-    "en": {"pass": "✓ passes", "borderline": "≈ borderline", "fail": "✗ fails", "failed": "⚠ failed to run"},
+    "fr": {"pass": "✓ suffisant", "borderline": "≈ limite", "insufficient": "? preuve insuffisante",
+           "fail": "✗ insuffisant", "failed": "⚠ échec d'exécution"},
+    "en": {"pass": "✓ passes", "borderline": "≈ borderline", "insufficient": "? insufficient evidence",
+           "fail": "✗ fails", "failed": "⚠ failed to run"},
 }
 
 STRINGS: dict[str, dict[str, str]] = {
@@ -124,12 +125,18 @@ STRINGS: dict[str, dict[str, str]] = {
                        "(`frugal-bench report {run_id}`). Détail par élément : `samples.jsonl` ; tableau plat : "
                        "`summary.csv`."),
         "packages": "Versions des bibliothèques : {packages}.",
-        "loss_costlier": "{delta} pt {of_metric} pour {ratio} {key}{also}",
+        "loss_costlier": "{delta} pour {ratio} {key}{also}",
         "loss_also": " et {ratio} {key}",
-        "loss_tied": "à égalité sur {keys} (à {tol} % près), {delta} pt {of_metric} ; perd sur {key} : {ratio}",
-        "loss_tied_all": "à égalité sur tous les critères ({delta} pt {of_metric}) ; départagé par le nom",
-        "loss_borderline": "limite : {metric} {interval} chevauche le seuil {min}{cost}",
-        "loss_fail": "insuffisant : {metric} {interval} < {min}{cost}",
+        "loss_tied": "à égalité sur {keys} (à {tol} % près), {delta} ; perd sur {key} : {ratio}",
+        "loss_tied_all": "à égalité sur tous les critères ({delta}) ; départagé par le nom",
+        "loss_borderline": "limite{on} : {metric} {interval} chevauche le seuil {min}{cost}",
+        "loss_fail": "insuffisant{on} : {metric} {interval} < {min}{cost}",
+        "loss_insufficient": ("preuve insuffisante{on} : {n} items, il en faut au moins {needed} pour qu'un score "
+                              "parfait franchisse {min} ({metric} {interval}){cost}"),
+        "on_set": " sur {set}",
+        "paired_tied": "statistiquement à égalité ({span})",
+        "paired_better": "meilleur de {span}",
+        "paired_worse": "moins bon de {span}",
         "loss_cost": " ; {ratio} {key}",
         "loss_failed": "n'a pas tourné : {error}",
         "unknown_error": "erreur inconnue",
@@ -244,12 +251,18 @@ STRINGS: dict[str, dict[str, str]] = {
         "provenance": ("This report is rebuilt from `records.jsonl` and `manifest.json` alone (`frugal-bench report "
                        "{run_id}`). Per-item detail: `samples.jsonl`; flat table: `summary.csv`."),
         "packages": "Library versions: {packages}.",
-        "loss_costlier": "{delta} pt {of_metric} for {ratio} {key}{also}",
+        "loss_costlier": "{delta} for {ratio} {key}{also}",
         "loss_also": " and {ratio} {key}",
-        "loss_tied": "tied on {keys} (within {tol} %), {delta} pt {of_metric}; loses on {key}: {ratio}",
-        "loss_tied_all": "tied on every key ({delta} pt {of_metric}); ordered by name",
-        "loss_borderline": "borderline: {metric} {interval} straddles the gate {min}{cost}",
-        "loss_fail": "fails the gate: {metric} {interval} < {min}{cost}",
+        "loss_tied": "tied on {keys} (within {tol} %), {delta}; loses on {key}: {ratio}",
+        "loss_tied_all": "tied on every key ({delta}); ordered by name",
+        "loss_borderline": "borderline{on}: {metric} {interval} straddles the gate {min}{cost}",
+        "loss_fail": "fails{on}: {metric} {interval} < {min}{cost}",
+        "loss_insufficient": ("insufficient evidence{on}: {n} items, at least {needed} needed for a perfect score to "
+                              "clear {min} ({metric} {interval}){cost}"),
+        "on_set": " on {set}",
+        "paired_tied": "statistically tied ({span})",
+        "paired_better": "better by {span}",
+        "paired_worse": "worse by {span}",
         "loss_cost": "; {ratio} {key}",
         "loss_failed": "failed to run: {error}",
         "unknown_error": "unknown error",
@@ -424,23 +437,39 @@ def recommendation_sentence(ranking: TaskRanking, lang: str = "fr", markup: bool
     return text if markup else text.replace("**", "")
 
 
+def paired_words(diff: Any, lang: str) -> str:
+    """"statistically tied (−0.1 pt [−0.6, +0.4])" or "better by +4.2 pt [+2.1, +6.3]"."""
+    span = f"{points(diff.delta, lang)} pt [{points(diff.ci_low, lang)} ; {points(diff.ci_high, lang)}]"
+    return t(lang, f"paired_{diff.direction}", span=span)
+
+
 def loss_text(loss: Loss, ranking: TaskRanking, lang: str = "fr") -> str:
     """Why `loss.model_id` was not recommended, in numbers."""
     metric = metric_name(ranking.metric, lang)
     primary = ranking.key
     if loss.reason == "failed":
         return t(lang, "loss_failed", error=loss.error or t(lang, "unknown_error"))
-    if loss.reason in ("borderline", "fail"):
+    if loss.reason in ("borderline", "fail", "insufficient"):
         cost = ""
         if ranking.recommended is not None and not _is_missing(loss.ratios.get(primary)):
             cost = t(lang, "loss_cost", ratio=ratio(loss.ratios[primary], lang), key=key_name(primary, lang))
-        return t(lang, f"loss_{loss.reason}", metric=metric, interval=interval(loss.value, loss.ci_low, loss.ci_high,
-                                                                               lang),
-                 min=score(ranking.threshold, lang), cost=cost)
-    delta = points(loss.quality_delta, lang)
+        value, low, high, threshold = loss.value, loss.ci_low, loss.ci_high, ranking.threshold
+        on = ""
+        if loss.deciding_set is not None and not _is_missing(loss.set_value):
+            value, low, high = loss.set_value, loss.set_ci_low, loss.set_ci_high
+            threshold = threshold if _is_missing(loss.set_threshold) else loss.set_threshold
+            if len(ranking.sets) > 1:
+                on = t(lang, "on_set", set=loss.deciding_set)
+        n = "?" if _is_missing(loss.set_n) else str(int(loss.set_n))
+        return t(lang, f"loss_{loss.reason}", metric=metric, interval=interval(value, low, high, lang),
+                 min=score(threshold, lang), cost=cost, on=on, n=n, needed=items_needed(threshold))
     of_metric = metric
     if lang == "fr":  # "pt de macro-F1", "pt d'exactitude"
         of_metric = ("d'" if metric[:1].lower() in "aeéèêiouy" else "de ") + metric
+    delta = f"{points(loss.quality_delta, lang)} pt {of_metric}"
+    paired = (ranking.paired.get(loss.model_id) or {}).get(ranking.sets[0])
+    if paired is not None:  # the paired interval decides the words: tied, or better/worse by
+        delta = f"{metric} : {paired_words(paired, lang)}" if lang == "fr" else f"{metric} {paired_words(paired, lang)}"
     if loss.reason == "tied":
         if loss.decided_by is None:
             return t(lang, "loss_tied_all", delta=delta, of_metric=of_metric)

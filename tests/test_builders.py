@@ -259,6 +259,18 @@ def test_task_yaml_labels_match_the_builder() -> None:
     assert spec["labels"] == classify_mail.LABELS
 
 
+def test_shipped_classify_mail_gold_is_reviewed() -> None:
+    data = REPO / "tasks" / "classify_mail" / "data"
+    rows = [json.loads(line) for s in SPLITS for line in (data / f"{s}.jsonl").read_text(encoding="utf-8").splitlines()]
+    sources = {r["source_id"] for r in rows}
+    for row in rows:
+        assert row["label"] in classify_mail.LABELS and set(row["also"]) <= set(classify_mail.LABELS)
+        assert row["label"] not in row["also"]
+    excluded = {p for p, review in classify_mail.REVIEWED.items() if review.exclude}
+    assert not excluded & sources
+    assert set(classify_mail.REVIEWED) - excluded <= sources  # every other decision is about a page in use
+
+
 def test_update_datacard_replaces_only_the_generated_block(tmp_path: Path) -> None:
     card = tmp_path / "DATACARD.md"
     card.write_text("# Card\n\nhand-written\n", encoding="utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import random
@@ -63,7 +64,7 @@ def fixture_pages(per_label: int = 6) -> list[Page]:
         for k in range(per_label):
             topic = f"sujet{label}{k}"
             pages.append(Page(
-                id=f"F{n * 100 + k}", audience="particuliers",
+                id=f"T{n * 100 + k}", audience="particuliers",  # "T": never a reviewed fiche id
                 type="Fiche Question-réponse" if k % 2 else "Fiche d'information",
                 title=TITLES[k % len(TITLES)].format(x=topic),
                 description=f"La démarche {topic} se fait auprès de la Caf en quelques étapes simples et rapides.",
@@ -176,15 +177,71 @@ def test_classify_mail_invariants() -> None:
     secondary = {s: {r["secondary_source_id"] for r in splits[s] if "secondary_source_id" in r} for s in SPLITS}
     for split in SPLITS:  # a second topic never brings a page from another split
         assert secondary[split] <= sources[split]
+    label_of_page = {r["source_id"]: r["label"] for s in SPLITS for r in splits[s]}
     for split in SPLITS:
         assert {r["label"] for r in splits[split]} == set(classify_mail.LABELS)
         for row in splits[split]:
             assert row["topics"][0] == row["label"]
             assert row["text"].strip()
+            # Fixture pages have one mapped desk each: only a second topic brings another acceptable label.
+            second = row.get("secondary_source_id")
+            assert row["also"] == ([label_of_page[second]] if second else [])
+            assert row["label"] not in row["also"]
     ids = [r["id"] for s in SPLITS for r in splits[s]]
     assert len(ids) == len(set(ids))
     masked = [r for s in SPLITS for r in splits[s] if not r["names_service"]]
     assert len(masked) > 0.8 * sum(len(splits[s]) for s in SPLITS)
+
+
+def _reviewed_fixture() -> list[Page]:
+    """The fixture plus pages that the review excludes, relabels or gives several desks."""
+    base = fixture_pages()[0]
+
+    def page(page_id: str, *destinations: str) -> Page:
+        return dataclasses.replace(base, id=page_id, url=f"https://example.org/{page_id}", destinations=destinations)
+
+    return [*fixture_pages(),
+            page("X1", "Commission de conciliation et d'indemnisation (CCI)"),  # a false match of the cfe pattern
+            page("F31925", DESTINATIONS["cfe"]),  # excluded by REVIEWED (commercial lease)
+            page("F607", DESTINATIONS["departement"], DESTINATIONS["mairie"]),  # relabelled mairie
+            page("X2", DESTINATIONS["impots"], "Notaire", DESTINATIONS["caf"])]  # two mapped desks
+
+
+def test_classify_mail_gold_review_rules() -> None:
+    by_id = {p.id: p for p in _reviewed_fixture()}
+    assert classify_mail.gold_of(by_id["X1"]) is None
+    assert classify_mail.gold_of(by_id["F31925"]) is None
+    assert classify_mail.gold_of(by_id["F607"]) == classify_mail.Gold("mairie", ("departement",))
+    assert classify_mail.gold_of(by_id["X2"]) == classify_mail.Gold("impots", ("caf",))
+    assert classify_mail.page_labels(by_id["X1"]) == ["cfe"]  # the draw still sees the raw mapping
+    for page_id, review in classify_mail.REVIEWED.items():
+        assert re.fullmatch(r"F\d+", page_id) and review.reason.strip()
+        assert not (review.exclude and (review.label or review.also))
+        assert {review.label or "caf", *review.also} <= set(classify_mail.LABELS)
+
+
+def test_classify_mail_review_drops_and_relabels_without_moving_other_mails(monkeypatch: pytest.MonkeyPatch) -> None:
+    pages = _reviewed_fixture()
+    kept, dropped = classify_mail.build_with_dropped(pages, COMMUNES, seed=3)
+    monkeypatch.setattr(classify_mail, "REVIEWED", {})
+    monkeypatch.setattr(classify_mail, "FALSE_DESTINATIONS", ())
+    raw = {r["id"]: r for s in SPLITS for r in classify_mail.build(pages, COMMUNES, seed=3)[s]}
+    assert {r["source_id"] for s in SPLITS for r in dropped[s]} == {"X1", "F31925"}
+    assert not {"X1", "F31925"} & {r["source_id"] for s in SPLITS for r in kept[s]}
+    assert sum(len(kept[s]) + len(dropped[s]) for s in SPLITS) == len(raw)
+    seen = set()
+    for row in (r for s in SPLITS for r in kept[s]):
+        before = raw[row["id"]]  # same id, same text, same page: only the gold may differ
+        assert (row["text"], row["source_id"]) == (before["text"], before["source_id"])
+        assert row["label"] not in row["also"] and len(set(row["also"])) == len(row["also"])
+        if row["source_id"] == "F607":
+            assert row["label"] == "mairie" and "departement" in row["also"]
+        if row["source_id"] == "X2":
+            assert row["label"] == "impots" and "caf" in row["also"]
+        if row.get("secondary_source_id") in ("X1", "F31925"):  # an excluded second topic brings no desk
+            assert row["topics"] == [row["label"]]
+        seen.add(row["source_id"])
+    assert {"F607", "X2"} <= seen
 
 
 def test_classify_mail_phrases_questions_in_the_writers_words() -> None:
@@ -200,6 +257,18 @@ def test_classify_mail_phrases_questions_in_the_writers_words() -> None:
 def test_task_yaml_labels_match_the_builder() -> None:
     spec = yaml.safe_load((REPO / "tasks" / "classify_mail" / "task.yaml").read_text(encoding="utf-8"))
     assert spec["labels"] == classify_mail.LABELS
+
+
+def test_shipped_classify_mail_gold_is_reviewed() -> None:
+    data = REPO / "tasks" / "classify_mail" / "data"
+    rows = [json.loads(line) for s in SPLITS for line in (data / f"{s}.jsonl").read_text(encoding="utf-8").splitlines()]
+    sources = {r["source_id"] for r in rows}
+    for row in rows:
+        assert row["label"] in classify_mail.LABELS and set(row["also"]) <= set(classify_mail.LABELS)
+        assert row["label"] not in row["also"]
+    excluded = {p for p, review in classify_mail.REVIEWED.items() if review.exclude}
+    assert not excluded & sources
+    assert set(classify_mail.REVIEWED) - excluded <= sources  # every other decision is about a page in use
 
 
 def test_update_datacard_replaces_only_the_generated_block(tmp_path: Path) -> None:

@@ -35,8 +35,8 @@ class Sources:
 
 
 def _classify_mail(src: Sources, seed: int) -> tuple[Splits, str]:
-    splits = classify_mail.build(src.pages, src.communes, seed)
-    return splits, classify_mail.stats_markdown(splits, seed)
+    splits, dropped = classify_mail.build_with_dropped(src.pages, src.communes, seed)
+    return splits, classify_mail.stats_markdown(splits, seed, dropped, src.pages)
 
 
 def _summarise_notes(src: Sources, seed: int) -> tuple[Splits, str]:

@@ -185,11 +185,14 @@ def _score(task: Task, loop: LoopResult[Any], samples_path: Path, cell: dict[str
             preds = loop.predictions if set_name == "test" else [predict(item.text) for item in items]
             gold = [item.target for item in items]
             also = [item.also for item in items] if spec_t.data.columns.also else None
+            sources = [item.text for item in items] if spec_t.kind == "summarisation" else None
             quality = scores_for(spec_t.kind, gold, preds, labels=labels, fields=spec_t.fields,
-                                 resamples=cell["resamples"], seed=cell["seed"], also=also)
+                                 resamples=cell["resamples"], seed=cell["seed"], also=also, sources=sources,
+                                 budget=spec_t.length_budget_words)
             by_set[set_name] = {name: score.to_dict() for name, score in quality.items() if name in spec_t.metrics}
             sizes[set_name] = len(items)
-            per_item = per_item_scores(spec_t.kind, gold, preds, fields=spec_t.fields, also=also)
+            per_item = per_item_scores(spec_t.kind, gold, preds, fields=spec_t.fields, also=also, sources=sources,
+                                       budget=spec_t.length_budget_words)
             for item, pred, scores in zip(items, preds, per_item, strict=True):
                 extra = {"also": list(item.also)} if item.also else {}
                 handle.write(json.dumps({"item_id": item.id, "test_set": set_name, "prediction": pred,

@@ -88,13 +88,17 @@ class FieldSpec(Strict):
 
 
 class Gate(Strict):
+    """Good enough: the lower bound of `metric` reaches `min`, and the upper bound of each metric in `limits`
+    stays at or below its maximum (rates of errors that matter, e.g. invented facts in summaries)."""
+
     metric: str
     min: float
+    limits: dict[str, float] = {}
 
 
 METRICS_BY_KIND: dict[str, tuple[str, ...]] = {
     "classification": ("accuracy", "macro_f1"),
-    "summarisation": ("rouge_l", "chrf"),
+    "summarisation": ("rouge_l", "chrf", "invented_rate", "over_budget_rate"),
     "extraction": ("field_precision", "field_recall", "field_f1", "doc_exact"),
 }
 
@@ -112,6 +116,8 @@ class TaskSpec(Strict):
     metrics: list[str]
     # Restrict the candidates (model ids); by default every model with a method for this kind serves it.
     candidates: list[str] | None = None
+    # Summaries: words allowed; longer ones are cut before scoring and counted in over_budget_rate.
+    length_budget_words: int | None = Field(None, ge=1)
 
     @model_validator(mode="after")
     def _consistent(self) -> TaskSpec:
@@ -119,8 +125,9 @@ class TaskSpec(Strict):
         unknown = [m for m in self.metrics if m not in allowed]
         if unknown:
             raise ValueError(f"metrics {unknown} do not apply to a {self.kind} task (choose from {list(allowed)})")
-        if self.good_enough.metric not in self.metrics:
-            raise ValueError(f"good_enough.metric '{self.good_enough.metric}' must be one of metrics {self.metrics}")
+        for metric in (self.good_enough.metric, *self.good_enough.limits):
+            if metric not in self.metrics:
+                raise ValueError(f"good_enough metric '{metric}' must be one of metrics {self.metrics}")
         if self.kind == "classification" and not self.labels:
             raise ValueError("a classification task needs 'labels' (label: description)")
         if self.kind == "extraction" and not self.fields:

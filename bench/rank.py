@@ -135,6 +135,7 @@ class Loss:
     error: str | None = None
     # For a candidate that does not pass: the test set that decided it, with its figures there.
     deciding_set: str | None = None
+    deciding_metric: str | None = None  # the gate metric, or the error rate (limit) that decided
     set_value: float = math.nan
     set_ci_low: float = math.nan
     set_ci_high: float = math.nan
@@ -157,6 +158,7 @@ class TaskRanking:
     tolerance: float = TIE_TOLERANCE
     sets: list[str] = field(default_factory=lambda: ["test"])  # test sets, the first is the main one
     set_thresholds: dict[str, float] = field(default_factory=dict)
+    limits: dict[str, float] = field(default_factory=dict)  # error-rate metric -> maximum
     # Filled from the samples (bench.paired.add_paired): model id -> test set -> difference with the reference.
     paired: dict[str, dict[str, Any]] = field(default_factory=dict)
     paired_reference: str | None = None
@@ -199,12 +201,15 @@ def _loss(row: Mapping[str, Any], best: Mapping[str, Any] | None, ranking_keys: 
         return Loss(reason="failed", error=str(error) if isinstance(error, str) and error else None, **base)
     if row["verdict"] != "pass":
         deciding = row.get("deciding_set")
+        decided_by = row.get("deciding_metric") if isinstance(row.get("deciding_metric"), str) else metric
         if isinstance(deciding, str):
-            base.update(deciding_set=deciding, set_value=_num(row.get(f"{deciding}:{metric}")),
-                        set_ci_low=_num(row.get(f"{deciding}:{metric}_ci_low")),
-                        set_ci_high=_num(row.get(f"{deciding}:{metric}_ci_high")),
-                        set_threshold=_num(row.get(f"{deciding}:gate_min")),
-                        set_n=_num(row.get(f"{deciding}:{metric}_n")))
+            bound = f"{decided_by}_max" if decided_by != metric else "gate_min"
+            base.update(deciding_set=deciding, deciding_metric=decided_by,
+                        set_value=_num(row.get(f"{deciding}:{decided_by}")),
+                        set_ci_low=_num(row.get(f"{deciding}:{decided_by}_ci_low")),
+                        set_ci_high=_num(row.get(f"{deciding}:{decided_by}_ci_high")),
+                        set_threshold=_num(row.get(f"{deciding}:{bound}")),
+                        set_n=_num(row.get(f"{deciding}:{decided_by}_n")))
         return Loss(reason=row["verdict"], **base)
     assert best is not None  # a passing loser implies a recommended candidate
     ties: list[str] = []
@@ -232,31 +237,59 @@ def _set_columns(row: dict[str, Any], set_name: str, metric: str, first: bool) -
             _num(row.get(f"{prefix}{metric}_ci_high")), _num(row.get(f"{prefix}{metric}_n")))
 
 
-def gate_row(row: dict[str, Any], sets: list[str], metric: str, thresholds: Mapping[str, float]) -> None:
-    """Set `verdict` (the most severe over the test sets), `deciding_set` and `<set>:verdict` on a row."""
+def limit_verdict(value: float, low: float, high: float, maximum: float, n: float = math.nan) -> Verdict:
+    """For an error rate that must stay low: pass when the whole interval is at or below `maximum`."""
+    if any(math.isnan(x) for x in (value, low, high)):
+        return "failed"
+    if not math.isnan(n) and n < items_needed(1.0 - maximum) and low <= maximum:
+        return "insufficient"  # even zero errors on n items could not show the rate is that low
+    if high <= maximum:
+        return "pass"
+    if low > maximum:
+        return "fail"
+    return "borderline"
+
+
+def gate_row(row: dict[str, Any], sets: list[str], metric: str, thresholds: Mapping[str, float],
+             limits: Mapping[str, float] | None = None) -> None:
+    """Set `verdict` (the most severe over test sets and conditions), `deciding_set`, `deciding_metric`
+    and `<set>:verdict` on a row."""
     if row.get("status") != "ok":
-        row["verdict"], row["deciding_set"] = "failed", None
+        row["verdict"], row["deciding_set"], row["deciding_metric"] = "failed", None, None
         return
-    worst: tuple[int, str | None] = (-1, None)
+    worst: tuple[int, str | None, str | None] = (-1, None, None)
     for index, set_name in enumerate(sets):
-        value, low, high, n = _set_columns(row, set_name, metric, index == 0)
-        threshold = thresholds[set_name]
-        row[f"{set_name}:gate_min"] = threshold
-        this = verdict(value, low, high, threshold, n)
-        row[f"{set_name}:verdict"] = this
-        for suffix, figure in (("", value), ("_ci_low", low), ("_ci_high", high), ("_n", n)):
-            row.setdefault(f"{set_name}:{metric}{suffix}", figure)  # old records: the plain columns
-        if VERDICT_ORDER[this] > worst[0]:
-            worst = (VERDICT_ORDER[this], set_name)
-    row["verdict"] = next(v for v, k in VERDICT_ORDER.items() if k == worst[0])
-    row["deciding_set"] = worst[1] if row["verdict"] != "pass" else None
+        conditions = [(metric, thresholds[set_name], False), *((m, v, True) for m, v in (limits or {}).items())]
+        set_worst = -1
+        for name, bound, is_limit in conditions:
+            value, low, high, n = _set_columns(row, set_name, name, index == 0)
+            for suffix, figure in (("", value), ("_ci_low", low), ("_ci_high", high), ("_n", n)):
+                row.setdefault(f"{set_name}:{name}{suffix}", figure)  # old records: the plain columns
+            this = limit_verdict(value, low, high, bound, n) if is_limit else verdict(value, low, high, bound, n)
+            if is_limit:
+                row[f"{set_name}:{name}_max"] = bound
+            else:
+                row[f"{set_name}:gate_min"] = bound
+            set_worst = max(set_worst, VERDICT_ORDER[this])
+            if VERDICT_ORDER[this] > worst[0]:
+                worst = (VERDICT_ORDER[this], set_name, name)
+        row[f"{set_name}:verdict"] = _verdict_named(set_worst)
+    row["verdict"] = _verdict_named(worst[0])
+    row["deciding_set"], row["deciding_metric"] = (worst[1], worst[2]) if row["verdict"] != "pass" else (None, None)
     if row["verdict"] == "failed":
-        row["error"] = f"no '{metric}' score on test set '{worst[1]}' in the record"
+        row["error"] = f"no '{worst[2]}' score on test set '{worst[1]}' in the record"
+
+
+def _verdict_named(order: int) -> Verdict:
+    names: dict[int, Verdict] = {0: "pass", 1: "borderline", 2: "insufficient", 3: "fail", 4: "failed"}
+    return names[order]
 
 
 def rank_task(frame: pd.DataFrame, task: str, metric: str, threshold: float, key: str = "energy",
-              tolerance: float = TIE_TOLERANCE, set_thresholds: Mapping[str, float] | None = None) -> TaskRanking:
-    """Gate and rank one task. `set_thresholds` states a gate per test set (default: `threshold` for each)."""
+              tolerance: float = TIE_TOLERANCE, set_thresholds: Mapping[str, float] | None = None,
+              limits: Mapping[str, float] | None = None) -> TaskRanking:
+    """Gate and rank one task. `set_thresholds` states a gate per test set (default: `threshold` for each);
+    `limits` caps error rates (metric -> maximum), on every set."""
     keys = key_order(key)
     data = frame[frame["task"] == task].copy()
     for column in (metric, f"{metric}_ci_low", f"{metric}_ci_high", "status", "error",
@@ -267,7 +300,7 @@ def rank_task(frame: pd.DataFrame, task: str, metric: str, threshold: float, key
     thresholds = {s: (set_thresholds or {}).get(s, threshold) for s in sets}
     rows = [{str(k): v for k, v in r.items()} for r in data.to_dict("records")]
     for row in rows:
-        gate_row(row, sets, metric, thresholds)
+        gate_row(row, sets, metric, thresholds, limits)
     passing = frugality_sort([r for r in rows if r["verdict"] == "pass"], keys, tolerance)
 
     def by_quality(r: dict[str, Any]) -> tuple[int, bool, float, str]:
@@ -285,7 +318,8 @@ def rank_task(frame: pd.DataFrame, task: str, metric: str, threshold: float, key
     table["pareto"] = table["model_id"].isin(pareto)
     best = passing[0] if passing else None
     ranking = TaskRanking(task, metric, threshold, table, str(best["model_id"]) if best else None, pareto, key=key,
-                          keys=keys, tolerance=tolerance, sets=sets, set_thresholds=thresholds)
+                          keys=keys, tolerance=tolerance, sets=sets, set_thresholds=thresholds,
+                          limits=dict(limits or {}))
     ranking.losses = {str(r["model_id"]): _loss(r, best, keys, metric, tolerance)
                       for r in ordered if best is None or r["model_id"] != best["model_id"]}
     if best is None:
@@ -295,15 +329,17 @@ def rank_task(frame: pd.DataFrame, task: str, metric: str, threshold: float, key
 
 
 def _gate_of(task_records: list[dict[str, Any]], manifest_gates: Mapping[str, Any]
-             ) -> tuple[str, float, dict[str, float]] | None:
-    """(metric, min, per-set mins) from the records, else the manifest."""
+             ) -> tuple[str, float, dict[str, float], dict[str, float]] | None:
+    """(metric, min, per-set mins, limits) from the records, else the manifest."""
     gates = [r.get("gate") for r in task_records]
     gates.append(manifest_gates.get(task_records[0]["task"]) if task_records else None)
     for gate in gates:
         if isinstance(gate, Mapping) and "metric" in gate and "min" in gate:
             sets = gate.get("sets")
             per_set = {str(k): float(v) for k, v in sets.items()} if isinstance(sets, Mapping) else {}
-            return str(gate["metric"]), float(gate["min"]), per_set
+            limits = gate.get("limits")
+            caps = {str(k): float(v) for k, v in limits.items()} if isinstance(limits, Mapping) else {}
+            return str(gate["metric"]), float(gate["min"]), per_set, caps
     return None
 
 
@@ -334,5 +370,5 @@ def rank_records(records: list[dict[str, Any]], key: str = "energy",
         if override is not None:  # a gate given on the command line applies to every test set
             rankings.append(rank_task(frame, task, override[0], float(override[1]), key, tolerance))
         elif stated is not None:
-            rankings.append(rank_task(frame, task, stated[0], stated[1], key, tolerance, stated[2]))
+            rankings.append(rank_task(frame, task, stated[0], stated[1], key, tolerance, stated[2], stated[3]))
     return rankings

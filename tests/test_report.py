@@ -125,7 +125,7 @@ def test_html_is_self_contained(french: Path) -> None:
     assert len(images) == len(TASKS) * len(CHART_KINDS) + 1
     assert all(base64.b64decode(data)[:4] == b"\x89PNG" for data in images)
     assert "<td><strong>tfidf-logreg</strong></td>" in page
-    assert page.count("<table>") == 4  # recommendations, two full tables, failed cells
+    assert page.count("<table>") == 6  # recommendations, two full tables, two per-set tables, failed cells
 
 
 def test_cli_report_and_rank(tmp_path: Path) -> None:

@@ -10,8 +10,10 @@ import importlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+# Light (numpy only), and `bootstrap` must be the function, not the submodule of the same name.
+from bench.metrics.bootstrap import Score, bootstrap
+
 if TYPE_CHECKING:  # the real names, for type checkers; at run time they are loaded on first use
-    from bench.metrics.bootstrap import Score, bootstrap
     from bench.metrics.classification import classification_scores
     from bench.metrics.extraction import FieldLike, extraction_scores
     from bench.metrics.normalise import FIELD_TYPES, normalise_field
@@ -20,7 +22,6 @@ if TYPE_CHECKING:  # the real names, for type checkers; at run time they are loa
 # Scoring libraries (rouge-score, sacrebleu, scipy) are heavy: the parent process, which only ranks and
 # reports, must not import them through this package. Attributes are loaded on first use (PEP 562).
 _LAZY = {
-    "Score": "bench.metrics.bootstrap", "bootstrap": "bench.metrics.bootstrap",
     "classification_scores": "bench.metrics.classification", "FieldLike": "bench.metrics.extraction",
     "extraction_scores": "bench.metrics.extraction", "FIELD_TYPES": "bench.metrics.normalise",
     "normalise_field": "bench.metrics.normalise", "FrenchTokenizer": "bench.metrics.summary",
@@ -57,7 +58,8 @@ def _unknown(kind: str) -> ValueError:
 
 def per_item_scores(kind: str, gold: Sequence[Any], pred: Sequence[Any],
                     fields: Sequence[FieldLike | Mapping[str, str]] | None = None,
-                    also: Sequence[Sequence[str]] | None = None) -> list[dict[str, float]]:
+                    also: Sequence[Sequence[str]] | None = None, sources: Sequence[str] | None = None,
+                    budget: int | None = None) -> list[dict[str, float]]:
     """One dict per item: classification {correct}; summarisation {rouge_l, chrf};
     extraction {tp, fp, fn, fields_correct, fields_total, exact}."""
     from bench.metrics import classification, extraction, summary
@@ -66,7 +68,7 @@ def per_item_scores(kind: str, gold: Sequence[Any], pred: Sequence[Any],
         gold = classification.effective_gold(gold, pred, also)
         return [{"correct": c} for c in classification.correct_vector(gold, pred).tolist()]
     if kind == "summarisation":
-        return summary.per_item(gold, pred)
+        return summary.per_item(gold, pred, sources, budget)
     if kind == "extraction":
         return extraction.per_item(gold, pred, fields)
     raise _unknown(kind)
@@ -74,7 +76,8 @@ def per_item_scores(kind: str, gold: Sequence[Any], pred: Sequence[Any],
 
 def scores_for(kind: str, gold: Sequence[Any], pred: Sequence[Any], *, labels: Iterable[str] | None = None,
                fields: Sequence[FieldLike | Mapping[str, str]] | None = None, resamples: int = 1000,
-               seed: int = 0, also: Sequence[Sequence[str]] | None = None) -> dict[str, Score]:
+               seed: int = 0, also: Sequence[Sequence[str]] | None = None, sources: Sequence[str] | None = None,
+               budget: int | None = None) -> dict[str, Score]:
     """Dispatch on the task kind. Classification without `labels` uses the sorted gold labels; `also` gives
     each item's other acceptable labels (multi-gold, see `classification.effective_gold`)."""
     from bench.metrics import classification, extraction, summary
@@ -84,7 +87,7 @@ def scores_for(kind: str, gold: Sequence[Any], pred: Sequence[Any], *, labels: I
         gold = classification.effective_gold(gold, pred, also)
         return classification.classification_scores(gold, pred, declared, resamples=resamples, seed=seed)
     if kind == "summarisation":
-        return summary.summary_scores(gold, pred, resamples=resamples, seed=seed)
+        return summary.summary_scores(gold, pred, resamples=resamples, seed=seed, sources=sources, budget=budget)
     if kind == "extraction":
         if fields is None:
             raise ValueError("extraction scoring needs the task's fields (name and type of each)")

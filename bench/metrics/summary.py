@@ -23,7 +23,9 @@ import numpy as np
 from rouge_score import rouge_scorer
 from sacrebleu.metrics.chrf import CHRF
 
+from bench.metrics import faithfulness
 from bench.metrics.bootstrap import FloatArray, Score, bootstrap, mean_of
+from bench.metrics.faithfulness import within_budget
 
 _WORD = re.compile(r"[^\W_]+")  # runs of Unicode letters/digits: keeps é, à, ç, œ; splits on ' - , etc.
 
@@ -64,19 +66,32 @@ def chrf(reference: str, hypothesis: str | None) -> float:
     return float(_CHRF.sentence_score(hypothesis or "", [reference]).score) / 100.0
 
 
-def per_item(references: Sequence[str], hypotheses: Sequence[str | None]) -> list[dict[str, float]]:
+def per_item(references: Sequence[str], hypotheses: Sequence[str | None], sources: Sequence[str] | None = None,
+             budget: int | None = None) -> list[dict[str, float]]:
+    """ROUGE-L and chrF of each summary cut to the length budget; with the sources, the faithfulness
+    check of each summary as written (`bench.metrics.faithfulness`)."""
     if len(references) != len(hypotheses):
         raise ValueError(f"references and hypotheses differ in length {len(references)} != {len(hypotheses)}")
-    pairs = zip(references, hypotheses, strict=True)
-    return [{"rouge_l": rouge_l(r, h), "chrf": chrf(r, h)} for r, h in pairs]
+    cut = [within_budget(h, budget) for h in hypotheses]
+    items = [{"rouge_l": rouge_l(r, h), "chrf": chrf(r, h)} for r, h in zip(references, cut, strict=True)]
+    if sources is not None:
+        for item, checks in zip(items, faithfulness.per_item(sources, hypotheses, budget), strict=True):
+            item.update(checks)
+    return items
 
 
-def summary_scores(references: Sequence[str], hypotheses: Sequence[str | None], *,
-                   resamples: int = 1000, seed: int = 0) -> dict[str, Score]:
-    """`rouge_l` and `chrf`: per-item means with bootstrap CIs (same resamples for both)."""
-    items = per_item(references, hypotheses)
+def summary_scores(references: Sequence[str], hypotheses: Sequence[str | None], *, resamples: int = 1000,
+                   seed: int = 0, sources: Sequence[str] | None = None, budget: int | None = None
+                   ) -> dict[str, Score]:
+    """`rouge_l` and `chrf` (means over items, of summaries cut to the budget) and, with the sources,
+    `invented_rate` (share of summaries with a fact the source lacks) and `over_budget_rate` (Wilson)."""
+    items = per_item(references, hypotheses, sources, budget)
     out: dict[str, Score] = {}
     for key in ("rouge_l", "chrf"):
         values: FloatArray = np.array([item[key] for item in items], dtype=np.float64)
         out[key] = bootstrap(values, mean_of(len(values)), resamples=resamples, seed=seed)
+    if sources is not None:
+        for key, column in (("invented_rate", "invented"), ("over_budget_rate", "over_budget")):
+            flags: FloatArray = np.array([item[column] for item in items], dtype=np.float64)
+            out[key] = bootstrap(flags, mean_of(len(flags)), resamples=resamples, seed=seed, proportion=True)
     return out

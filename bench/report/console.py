@@ -14,7 +14,8 @@ from bench.paired import add_paired
 from bench.projection import Assumptions, Volume
 from bench.rank import TaskRanking, rank_records
 from bench.report import i18n
-from bench.report.document import Bullets, Paragraph, Table, projection_blocks, recommendation_table
+from bench.report.blocks import Bullets, Paragraph, Table
+from bench.report.document import projection_blocks, recommendation_table
 from bench.results import MANIFEST, read_records
 
 

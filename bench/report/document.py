@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,8 @@ import pandas as pd
 
 from bench.projection import Assumptions, Volume, project, throughput_of
 from bench.rank import FRUGALITY_KEYS, TaskRanking, key_order
-from bench.report import i18n
+from bench.report import i18n, sets
+from bench.report.blocks import Block, Bullets, Figure, Heading, Paragraph, Table
 from bench.report.i18n import integer, interval, metric_name, num, score, t, verdict_name
 
 SMALL_TEST_SET = 200  # below this many test items, or a CI wider than ±5 pt, the caveat names the task
@@ -23,36 +23,6 @@ WIDE_HALF_CI = 0.05
 SHORT_ENERGY_WINDOW_S = 5.0
 
 
-@dataclass(frozen=True)
-class Heading:
-    level: int
-    text: str
-
-
-@dataclass(frozen=True)
-class Paragraph:
-    text: str
-
-
-@dataclass(frozen=True)
-class Bullets:
-    items: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Table:
-    header: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-    numeric: tuple[bool, ...]  # right-aligned columns
-
-
-@dataclass(frozen=True)
-class Figure:
-    path: str  # relative to the run directory
-    caption: str
-
-
-Block = Heading | Paragraph | Bullets | Table | Figure
 
 
 def _f(value: Any) -> float:
@@ -308,7 +278,8 @@ def build_document(records: Sequence[Mapping[str, Any]], manifest: Mapping[str, 
             blocks += [Paragraph(t(lang, "why_h")),
                        Bullets(tuple(f"`{m}` — {i18n.loss_text(loss, ranking, lang)}"
                                      for m, loss in ranking.losses.items()))]
-        blocks += [Heading(3, t(lang, "full_table")), full_table(ranking, lang), Heading(3, t(lang, "charts"))]
+        blocks += [Heading(3, t(lang, "full_table")), full_table(ranking, lang), *sets.task_blocks(ranking, lang),
+                   Heading(3, t(lang, "charts"))]
         for kind, caption in (("quality_vs_energy", "cap_qve"), ("quality_vs_size", "cap_size"),
                               ("latency", "cap_latency"), ("memory", "cap_memory"), ("co2", "cap_co2")):
             blocks += figure(ranking.task, kind, f"{ranking.task} — {t(lang, caption)}")

@@ -7,7 +7,7 @@ import html
 import re
 from pathlib import Path
 
-from bench.report.document import Block, Bullets, Figure, Heading, Paragraph, Table
+from bench.report.blocks import Block, Bullets, Figure, Heading, Paragraph, Table
 
 CSS = """
 body{font-family:"DejaVu Sans",Arial,Helvetica,sans-serif;color:#111;background:#fff;margin:0}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.report.document import Block, Bullets, Figure, Heading, Paragraph, Table
+from bench.report.blocks import Block, Bullets, Figure, Heading, Paragraph, Table
 
 
 def _cell(text: str) -> str:

@@ -276,7 +276,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "transfer_drop": "`{model}`: {delta} pt from {first} to {other}",
         "limit_fail": "fails{on}: {metric} {interval} > {max}{cost}",
         "limit_borderline": "borderline{on}: {metric} {interval} straddles the cap {max}{cost}",
-        "limit_insufficient": "insufficient evidence{on}: {n} items cannot show {metric} ≤ {max} (at least {needed}){cost}",
+        "limit_insufficient": ("insufficient evidence{on}: {n} items cannot show {metric} ≤ {max} "
+                               "(at least {needed}){cost}"),
         "paired_tied": "statistically tied ({span})",
         "paired_better": "better by {span}",
         "paired_worse": "worse by {span}",

@@ -283,6 +283,21 @@ PeakOpt = Annotated[float | None, typer.Option(help="Peak-to-mean load ratio for
 
 
 @app.command()
+def rescore(
+    run_id: Annotated[str, typer.Argument(help="Run id, run folder, or 'latest'.")] = "latest",
+    results: ResultsOpt = Path("results"),
+) -> None:
+    """Re-derive a run's scores from its samples with the current interval rules, into <run>-rescored/."""
+    from bench.report import build_report
+    from bench.rescore import rescore_run
+    from bench.results import resolve_run
+
+    out = rescore_run(resolve_run(results, run_id))
+    build_report(out)
+    console.print(f"rescored run written to {out} (rank it with: frugal-bench rank {out})")
+
+
+@app.command()
 def rank(
     run_id: Annotated[str, typer.Argument(help="Run id, run folder, or 'latest'.")] = "latest",
     results: ResultsOpt = Path("results"),

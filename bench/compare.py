@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from bench.config import LOWER_IS_BETTER
 from bench.errors import BenchError
 from bench.results import MANIFEST, read_records, resolve_run, write_json_atomic
 
@@ -34,7 +35,8 @@ COMPARE_MD = "compare.md"
 COMPARE_JSON = "compare.json"
 # What a baseline keeps of a record: enough to rank, gate and compare; nothing machine-noisy or bulky.
 BASELINE_FIELDS = ("cell_id", "task", "task_version", "task_kind", "model_id", "family", "runtime", "params",
-                   "status", "error", "gate", "quality", "data_sha256", "weights_sha256", "n_test_items", "threads",
+                   "status", "error", "gate", "quality", "quality_sets", "data_sha256", "weights_sha256",
+                   "n_test_items", "threads",
                    "latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "energy_wh_per_1000_requests",
                    "co2_g_per_1000_requests", "peak_rss_mb", "energy_measured")
 HARDWARE_FIELDS = ("cpu_model", "cpu_logical_cores", "ram_total_gb", "machine", "os", "energy_counters_rapl")
@@ -236,19 +238,40 @@ def _comparable(reference: Side, candidate: Side) -> tuple[bool, str | None]:
     return True, None
 
 
+def _by_set(record: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """Scores per test set; a record of one set (or an older run) has them under `quality` only."""
+    sets = record.get("quality_sets")
+    return dict(sets) if isinstance(sets, Mapping) and sets else {"test": record.get("quality") or {}}
+
+
 def _quality_checks(task: str, model: str, ref: Mapping[str, Any], cand: Mapping[str, Any],
                     limit: float) -> list[Check]:
+    """Set by set: a metric of the first set is named as such, others as `<set>:<metric>`."""
     checks = []
-    ref_q, cand_q = ref.get("quality") or {}, cand.get("quality") or {}
-    for metric, score in ref_q.items():
+    ref_sets, cand_sets = _by_set(ref), _by_set(cand)
+    first = next(iter(ref_sets), "test")
+    for set_name, ref_q in ref_sets.items():
+        cand_q = cand_sets.get(set_name) or {}
+        prefix = "" if set_name == first else f"{set_name}:"
+        checks += _metric_checks(task, model, ref_q, cand_q, limit, prefix)
+    return checks
+
+
+def _metric_checks(task: str, model: str, ref_q: Mapping[str, Any], cand_q: Mapping[str, Any], limit: float,
+                   prefix: str) -> list[Check]:
+    checks = []
+    for name, score in ref_q.items():
+        metric = f"{prefix}{name}"
         before = _num(score.get("value"))
-        after = _num((cand_q.get(metric) or {}).get("value"))
+        after = _num((cand_q.get(name) or {}).get("value"))
         if math.isnan(after):
             checks.append(Check(task, model, metric, f"{before:.3f}", "–", "no score", f"-{limit:g} pt", "regression"))
             continue
         delta = (after - before) * 100
-        verdict: Verdict = "regression" if delta < -limit - 1e-9 else "improved" if delta > limit + 1e-9 else "ok"
-        checks.append(Check(task, model, metric, f"{before:.3f}", f"{after:.3f}", f"{delta:+.1f} pt", f"-{limit:g} pt",
+        gain = -delta if name in LOWER_IS_BETTER else delta  # an error rate that rises is the regression
+        verdict: Verdict = "regression" if gain < -limit - 1e-9 else "improved" if gain > limit + 1e-9 else "ok"
+        allowed = f"+{limit:g} pt" if name in LOWER_IS_BETTER else f"-{limit:g} pt"
+        checks.append(Check(task, model, metric, f"{before:.3f}", f"{after:.3f}", f"{delta:+.1f} pt", allowed,
                             verdict))
     return checks
 

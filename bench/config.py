@@ -96,6 +96,8 @@ class Gate(Strict):
     limits: dict[str, float] = {}
 
 
+# Error rates: lower is better (a rise is the regression, a limit caps them in the gate).
+LOWER_IS_BETTER = frozenset({"invented_rate", "over_budget_rate"})
 METRICS_BY_KIND: dict[str, tuple[str, ...]] = {
     "classification": ("accuracy", "macro_f1"),
     "summarisation": ("rouge_l", "chrf", "invented_rate", "over_budget_rate"),

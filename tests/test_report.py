@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from bench.charts import CHART_KINDS, chart_paths
 from bench.cli import app
 from bench.projection import parse_volume
 from bench.rank import rank_records
 from bench.report import build_report, markdown
+from bench.report.charts import CHART_KINDS, chart_paths
 from bench.report.document import build_document
 from bench.report.i18n import LANGS, STRINGS, count, interval, num, points, ratio
 from bench.results import read_records

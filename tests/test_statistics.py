@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from bench.metrics import classification_scores, summary_scores
 from bench.metrics.bootstrap import mean_of
 from bench.metrics.intervals import interval, items_to_clear, wilson
 from bench.paired import contributions_for, mcnemar_exact, paired_difference
-from bench.rank import items_needed, verdict
+from bench.rank import items_needed, rank_records, verdict
 
 DRAWS = 2000
 
@@ -116,3 +117,28 @@ def test_paired_interval_is_narrower_than_unpaired_on_correlated_items() -> None
     diff = paired_difference(_samples(a), _samples(b), build)
     sa = classification_scores(["a"] * 200, ["a" if x else "b" for x in a], ["a", "b"])["accuracy"]
     assert diff.ci_high - diff.ci_low < (sa.ci_high - sa.ci_low) / 2
+
+
+def test_an_old_run_is_rescored_from_its_samples_with_honest_intervals(tmp_path: Path) -> None:
+    import json
+
+    from bench.rescore import rescore_run
+
+    run = tmp_path / "old"
+    run.mkdir()
+    # An older record: percentile interval collapsed to a point on 5 right answers out of 5.
+    old = {"task": "route", "model_id": "m", "cell_id": "route__m", "status": "ok", "task_kind": "classification",
+           "gate": {"metric": "accuracy", "min": 0.8}, "attempt": "a1",
+           "quality": {"accuracy": {"value": 1.0, "ci_low": 1.0, "ci_high": 1.0, "n": 5, "resamples": 1000,
+                                    "seed": 0}}}
+    (run / "records.jsonl").write_text(json.dumps(old) + "\n", encoding="utf-8")
+    samples = [{"run_id": "old", "cell_id": "route__m", "attempt": "a1", "item_id": f"i{k}", "prediction": "a",
+                "gold": "a", "scores": {"correct": 1.0}} for k in range(5)]
+    (run / "samples.jsonl").write_text("".join(json.dumps(s) + "\n" for s in samples), encoding="utf-8")
+    (run / "manifest.json").write_text(json.dumps({"tasks": {"route": {"kind": "classification"}}}), encoding="utf-8")
+    out = rescore_run(run)
+    [record] = [json.loads(line) for line in (out / "records.jsonl").read_text(encoding="utf-8").splitlines()]
+    accuracy = record["quality"]["accuracy"]
+    assert accuracy["method"] == "wilson" and accuracy["ci_low"] == pytest.approx(5 / (5 + 1.959963984540054**2))
+    [ranking] = rank_records([record])
+    assert ranking.verdicts() == {"m": "insufficient"}

@@ -23,10 +23,10 @@ def build_report(run_dir: Path, key: str = "energy", lang: str = "fr",
     import json
     import os
 
-    from bench.charts import all_charts
     from bench.paired import add_paired
     from bench.rank import rank_records
     from bench.report import html, markdown
+    from bench.report.charts import all_charts
     from bench.report.document import build_document
     from bench.report.i18n import check_lang
     from bench.results import MANIFEST, read_records, write_summary

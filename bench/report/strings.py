@@ -124,6 +124,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "loss_insufficient": ("preuve insuffisante{on} : {n} items, il en faut au moins {needed} pour qu'un score "
                               "parfait franchisse {min} ({metric} {interval}){cost}"),
         "on_set": " sur {set}",
+        "c_other_set": "sur {set} (relié au premier jeu)",
         "test_set": "Jeu de test",
         "paired_col": "Écart apparié avec {model}",
         "mdd_col": "Écart min. détectable",
@@ -264,6 +265,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "loss_insufficient": ("insufficient evidence{on}: {n} items, at least {needed} needed for a perfect score to "
                               "clear {min} ({metric} {interval}){cost}"),
         "on_set": " on {set}",
+        "c_other_set": "on {set} (joined to the first set)",
         "test_set": "Test set",
         "paired_col": "Paired difference with {model}",
         "mdd_col": "Min. detectable diff.",

@@ -26,7 +26,8 @@ from bench.report.i18n import metric_name, num, score, t, verdict_name
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p")
 FillStyle = Literal["full", "left", "right", "bottom", "top", "none"]
-FILL: dict[str, FillStyle] = {"pass": "full", "borderline": "left", "fail": "none"}
+FILL: dict[str, FillStyle] = {"pass": "full", "borderline": "left", "insufficient": "bottom", "fail": "none"}
+OTHER_SET_MARKERS = ("x", "+", "1", "2")  # one per test set after the first
 ENERGY = FRUGALITY_KEYS["energy"]
 CHART_KINDS = ("quality_vs_energy", "quality_vs_size", "latency", "memory", "co2")
 STYLE: dict[str, Any] = {"font.size": 9, "axes.titlesize": 11, "axes.titleweight": "bold", "axes.labelsize": 9,
@@ -83,6 +84,12 @@ def _point(ax: Axes, x: float, row: pd.Series, ranking: TaskRanking, marker: str
                 elinewidth=0.8, markersize=12 if winner else 7, fillstyle=FILL.get(str(row["verdict"]), "none"),
                 markerfacecoloralt="white", markeredgewidth=2.2 if winner else 1.0, zorder=3,
                 label=f"{row['model_id']} ({verdict_name(str(row['verdict']), lang)})")
+    for index, set_name in enumerate(ranking.sets[1:]):  # other test sets: small marks joined to the first
+        other = _f(row.get(f"{set_name}:{metric}"))
+        if other == other:  # not NaN
+            ax.plot([x, x], [y, other], linestyle=":", color="gray", linewidth=0.8, zorder=2)
+            ax.plot([x], [other], marker=OTHER_SET_MARKERS[index % len(OTHER_SET_MARKERS)], color="dimgray",
+                    linestyle="none", markersize=7, zorder=3)
     label = f"{row['model_id']}" + (f" — {t(lang, 'c_recommended')}" if winner else "")
     ax.annotate(label, (x, y), xytext=(7, 5), textcoords="offset points", fontsize=7,
                 fontweight="bold" if winner else "normal")
@@ -120,6 +127,9 @@ def _finish_quality_axes(ax: Axes, ranking: TaskRanking, lang: str, x_label: str
     ax.set_ylabel(t(lang, "c_metric_y", metric=metric_name(metric, lang)))
     ax.set_title(t(lang, title, task=ranking.task))
     ax.grid(True, which="major", linestyle=":", linewidth=0.5, color="lightgray")
+    for index, set_name in enumerate(ranking.sets[1:]):  # the legend names the marks of the other sets
+        ax.plot([], [], marker=OTHER_SET_MARKERS[index % len(OTHER_SET_MARKERS)], color="dimgray",
+                linestyle="none", label=t(lang, "c_other_set", set=set_name))
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
 
 
@@ -233,7 +243,7 @@ def overview(rankings: list[TaskRanking], out_dir: Path, lang: str = "fr") -> Pa
         ax.set_xscale("log")
         ax.margins(x=0.2)
     ax.axhline(0, linestyle="--", color="black", linewidth=1)
-    for verdict in ("pass", "borderline", "fail"):
+    for verdict in ("pass", "borderline", "insufficient", "fail"):
         handles.append(Line2D([], [], marker="o", color="black", linestyle="none", fillstyle=FILL[verdict],
                               markerfacecoloralt="white", label=verdict_name(verdict, lang)))
     handles.append(Line2D([], [], marker="o", color="black", linestyle="none", markersize=12, markeredgewidth=2.2,

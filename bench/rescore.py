@@ -1,0 +1,101 @@
+"""Re-derive the scores of a run from its samples with the current interval rules (for runs made before them).
+
+Each sample line keeps the gold answer, the prediction and the per-item scores, so the quality of a cell
+can be recomputed without running anything. The rescored run is written next to the original (the
+original stays untouched: records are append-only), and ranks, reports and compares like any other.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.errors import BenchError
+from bench.paired import read_samples
+from bench.results import MANIFEST, RECORDS, SAMPLES, read_records, write_json_atomic
+
+RESCORED_SUFFIX = "-rescored"
+
+
+def _extraction(samples: Sequence[Mapping[str, Any]], resamples: int, seed: int) -> dict[str, Any]:
+    from bench.metrics.bootstrap import bootstrap, mean_of
+    from bench.metrics.extraction import _f1, _precision, _recall
+
+    counts = np.array([[s["scores"].get(k, 0.0) for k in ("tp", "fp", "fn")] for s in samples], dtype=np.float64)
+    exact = np.array([float(s["scores"].get("exact", 0.0)) for s in samples])
+    return {"field_precision": bootstrap(counts, _precision, resamples=resamples, seed=seed),
+            "field_recall": bootstrap(counts, _recall, resamples=resamples, seed=seed),
+            "field_f1": bootstrap(counts, _f1, resamples=resamples, seed=seed),
+            "doc_exact": bootstrap(exact, mean_of(len(exact)), resamples=resamples, seed=seed, proportion=True)}
+
+
+def _per_item_means(samples: Sequence[Mapping[str, Any]], resamples: int, seed: int) -> dict[str, Any]:
+    from bench.metrics.bootstrap import bootstrap, mean_of
+
+    out = {}
+    for metric, column, proportion in (("rouge_l", "rouge_l", False), ("chrf", "chrf", False),
+                                       ("invented_rate", "invented", True), ("over_budget_rate", "over_budget", True)):
+        if all(column in s["scores"] for s in samples):
+            values = np.array([float(s["scores"][column]) for s in samples])
+            out[metric] = bootstrap(values, mean_of(len(values)), resamples=resamples, seed=seed, proportion=proportion)
+    return out
+
+
+def rescore_cell(kind: str, samples: Sequence[Mapping[str, Any]], labels: Sequence[str] | None, resamples: int,
+                 seed: int) -> dict[str, Any]:
+    """{metric: score dict} of one cell's samples on one test set."""
+    from bench.metrics import scores_for
+
+    if kind == "classification":
+        gold = [str(s["gold"]) for s in samples]
+        pred = [s.get("prediction") for s in samples]
+        declared = list(labels) if labels else sorted({*gold, *(p for p in pred if isinstance(p, str))})
+        scores = scores_for(kind, gold, pred, labels=declared, resamples=resamples, seed=seed,
+                            also=[s.get("also") or [] for s in samples])
+    elif kind == "extraction":
+        scores = _extraction(samples, resamples, seed)
+    else:
+        scores = _per_item_means(samples, resamples, seed)
+    return {name: score.to_dict() for name, score in scores.items()}
+
+
+def rescore_run(run_dir: Path, out_dir: Path | None = None, resamples: int = 1000) -> Path:
+    """Write `<run>-rescored/` with every ok record's quality recomputed from samples.jsonl; returns it."""
+    records = read_records(run_dir)
+    if not records:
+        raise BenchError(f"{run_dir}: no records to rescore")
+    samples = read_samples(run_dir)
+    if not samples:
+        raise BenchError(f"{run_dir}: no {SAMPLES}: scores cannot be re-derived")
+    manifest_path = run_dir / MANIFEST
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
+    out_dir = out_dir or run_dir.with_name(run_dir.name + RESCORED_SUFFIX)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rescored = []
+    for record in records:
+        record = dict(record)
+        if record.get("status") == "ok":
+            task, model = str(record.get("task")), str(record.get("model_id"))
+            info = (manifest.get("tasks") or {}).get(task) or {}
+            kind = str(record.get("task_kind") or info.get("kind") or "")
+            metrics = set(record.get("quality") or {})
+            by_set = {}
+            for (t_name, m_name, set_name), rows in samples.items():
+                if (t_name, m_name) == (task, model):
+                    scores = rescore_cell(kind, rows, info.get("labels"), resamples, int(record.get("seed", 0)))
+                    by_set[set_name] = {k: v for k, v in scores.items() if not metrics or k in metrics}
+            if by_set:
+                record["quality_sets"] = by_set
+                record["quality"] = by_set.get("test") or next(iter(by_set.values()))
+                record["quality_rescored_from"] = SAMPLES
+        rescored.append(record)
+    (out_dir / RECORDS).write_text("".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rescored),
+                                   encoding="utf-8")
+    shutil.copyfile(run_dir / SAMPLES, out_dir / SAMPLES)
+    write_json_atomic(out_dir / MANIFEST, {**manifest, "rescored_from": run_dir.name})
+    return out_dir

@@ -12,12 +12,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from bench.config import DerivedSource, ModelSpec, SuiteSpec, source_label
+from bench.config import SuiteSpec, source_label
 from bench.errors import BenchError
 from bench.measure.duty import duty_cycle, process_start_time
 from bench.measure.energy import EnergySettings
 from bench.plan import Cell, load_models, load_suite, load_tasks, plan_cells
 from bench.profiles import resolve_target
+from bench.weights_status import weights_status
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Find the smallest AI model that is good enough for a public-service task.")
@@ -69,28 +70,11 @@ def list_command(models_file: ModelsOpt = Path("models.yaml"), tasks_dir: TasksO
     for model in models.models:
         if chosen and chosen.models != "all" and model.id not in chosen.models:
             continue
-        size, status = _weights_status(model, models_file.parent)
+        size, status = weights_status(model, models_file.parent)
         table.add_row(model.id, model.family, f"{model.params:,}" if model.params else "–", size, model.runtime,
                       source_label(model.source), model.licence, status,
                       ", ".join(f"{t}:{m}" for t, m in model.tasks.items()))
     console.print(table)
-
-
-def _weights_status(model: ModelSpec, models_dir: Path) -> tuple[str, str]:
-    """Size on disk and hash status, without loading anything: verified, mismatch, not installed..."""
-    from bench.errors import HashMismatch
-    from bench.sources import resolve_and_verify
-
-    if isinstance(model.source, DerivedSource):
-        return "–", f"derived from {model.source.base.id} (built by install, hashed)"
-    try:
-        weights = resolve_and_verify(model, models_dir)
-    except HashMismatch:
-        return "–", "[red]sha256 MISMATCH: refused[/]"
-    except BenchError as exc:
-        return "–", f"[yellow]not available[/] ({exc})"
-    size = f"{weights.size_bytes / 1e6:,.1f} MB" if weights.size_bytes else "–"
-    return size, {"verified": "[green]sha256 verified[/]"}.get(weights.status, weights.status)
 
 
 @app.command()

@@ -18,6 +18,7 @@ from bench.measure.duty import duty_cycle, process_start_time
 from bench.measure.energy import EnergySettings
 from bench.plan import Cell, load_models, load_suite, load_tasks, plan_cells
 from bench.profiles import resolve_target
+from bench.shard import ShardCostsOpt, ShardOpt, check_resume, plan_shard
 from bench.weights_status import weights_status
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -142,6 +143,8 @@ def run(
     key: Annotated[str, typer.Option(help="Frugality key: energy, memory, latency, params, co2.")] = "energy",
     memory_cap_mb: Annotated[float | None, typer.Option(
         "--memory-cap-mb", help="Kill a cell whose resident memory passes this many MB (default: suite's).")] = None,
+    shard: ShardOpt = None,
+    shard_costs: ShardCostsOpt = None,
 ) -> None:
     """Run the suite: every (model, task) cell in its own process, then rank and write the report."""
     _check_key(key)  # a wrong key fails now, not after the cells have run
@@ -154,6 +157,7 @@ def run(
     if resume:
         run_dir = _resumable(results, resume)
         recorded = json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
+        check_resume(recorded, shard, shard_costs)
         settings = RunSettings.from_dict(recorded["settings"], models_file.parent)
         suite, run_id = settings.suite, run_dir.name
         planned = plan_cells(load_models(models_file), load_tasks(tasks_dir, sorted(recorded["tasks"])),
@@ -176,11 +180,16 @@ def run(
             energy=EnergySettings(country, target.pue, target.cpu_watts, target.ram_watts, carbon_intensity),
             models_dir=models_file.parent, memory_cap_mb=memory_cap_mb or spec.memory_cap_mb,
             pin_cpus=target.pin_cpus, profile=target.to_dict())
+        sharded = plan_shard(cells, shard, settings, results, shard_costs)  # without --shard: every cell
+        cells = sharded.cells
         preflight(cells, models_file)  # a missing or altered weights file stops the run before it starts
-        run_id = new_run_id(git_state(Path.cwd()).get("git_sha"))
+        run_id = new_run_id(git_state(Path.cwd()).get("git_sha")) + sharded.suffix
         run_dir = results / run_id
         run_dir.mkdir(parents=True)
-        write_json_atomic(run_dir / MANIFEST, build_manifest(run_id, cells, settings.to_dict(), Path.cwd()))
+        manifest = build_manifest(run_id, sharded.planned, settings.to_dict(), Path.cwd())  # the plan's provenance
+        write_json_atomic(run_dir / MANIFEST, sharded.stamp(manifest))
+        for note in sharded.notes:
+            console.print(note)
         point_latest(results, run_dir)
     done = {r["cell_id"] for r in read_records(run_dir)}
     console.print(f"run {run_id}: {len(cells)} cells ({len(done)} already done), suite '{suite}', "

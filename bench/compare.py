@@ -36,7 +36,8 @@ COMPARE_JSON = "compare.json"
 BASELINE_FIELDS = ("cell_id", "task", "task_version", "task_kind", "model_id", "family", "runtime", "params",
                    "status", "error", "gate", "quality", "data_sha256", "weights_sha256", "n_test_items", "threads",
                    "latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "energy_wh_per_1000_requests",
-                   "co2_g_per_1000_requests", "peak_rss_mb", "energy_measured")
+                   "co2_g_per_1000_requests", "peak_rss_mb", "energy_measured",
+                   "wall_s")  # wall_s: balances `run --shard`, never compared
 HARDWARE_FIELDS = ("cpu_model", "cpu_logical_cores", "ram_total_gb", "machine", "os", "energy_counters_rapl")
 Verdict = Literal["regression", "improved", "ok", "note"]
 CostMode = Literal["auto", "always", "never"]

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from bench.errors import BenchError
+from bench.hwclass import split_tasks
 from bench.results import MANIFEST, read_records, resolve_run, write_json_atomic
 
 if TYPE_CHECKING:
@@ -343,6 +344,10 @@ def compare(reference: Side, candidate: Side, tolerances: Tolerances | None = No
     before, after = _rankings(reference, key), _rankings(candidate, key)
     for task, ranking in before.items():
         chosen, now_ranking = ranking.recommended, after.get(task)
+        if now_ranking is None and split_tasks(task, after):  # ran on several hardware classes: no one choice
+            notes.append(f"task {task}: its cells ran on several hardware classes; recommendations are per class "
+                         f"({', '.join(split_tasks(task, after))}), not compared")
+            continue
         now = now_ranking.recommended if now_ranking is not None else None
         same = now_ranking is not None and now == chosen
         checks.append(Check(task, "–", f"recommended ({key})", chosen or "none", now or "none",

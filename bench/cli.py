@@ -16,6 +16,7 @@ from bench.config import SuiteSpec, source_label
 from bench.errors import BenchError
 from bench.measure.duty import duty_cycle, process_start_time
 from bench.measure.energy import EnergySettings
+from bench.merge_cli import merge_command
 from bench.plan import Cell, load_models, load_suite, load_tasks, plan_cells
 from bench.profiles import resolve_target
 from bench.shard import ShardCostsOpt, ShardOpt, check_resume, plan_shard
@@ -383,6 +384,9 @@ def compare(
                   + (f"; details in {written}" if written else ""))
     if result.regressions:
         raise typer.Exit(1)
+
+
+app.command("merge")(merge_command)
 
 
 def main() -> None:

@@ -126,7 +126,7 @@ def _record_hashes(runs: list[ShardRun]) -> list[str]:
 def _structure(runs: list[ShardRun], proof: Proof) -> None:
     """Same plan and partition everywhere; each shard once; each planned cell recorded exactly once."""
     disagree = differences("shard.count", {r.label: r.shard.get("count") for r in runs})
-    disagree += differences("plan (cells)", {r.label: r.shard.get("plan") for r in runs})
+    disagree += differences("plan (cells)", {r.label: sorted(r.shard.get("plan") or []) for r in runs})  # any order
     disagree += differences("partition", {r.label: r.shard.get("slices") for r in runs})
     if disagree:
         proof.differences += disagree

@@ -31,8 +31,8 @@ ShardOpt = Annotated[str | None, typer.Option(
     help="Run only slice K of N (K from 0 to N-1), e.g. 0/4; the N slices together are the whole plan. "
          "Join the shard runs with `frugal-bench merge`.")]
 ShardCostsOpt = Annotated[str | None, typer.Option(
-    help="Balance the shards on the cell durations of this run (id, folder, 'latest' or baseline .json); "
-         "default: the suite's baseline if it exists, else an estimate from item counts.")]
+    help="Balance the shards on the cell durations of this run (id, folder or baseline .json), the same for "
+         "every shard; default: the suite's baseline if it exists, else an estimate from item counts.")]
 
 # (model load in seconds, seconds per test item) on a 2-core machine, on top of a cell's process start-up.
 # Only the ratios between cells matter, and a previous run's durations replace them whenever they are known.

@@ -184,6 +184,7 @@ def _noxfile() -> Any:
     return module
 
 
+@pytest.mark.filterwarnings("ignore:The session .* has already been registered:FutureWarning")
 @pytest.mark.parametrize(("posargs", "expected"), [
     ([], [("install", "--suite", "standard"), ("run", "--suite", "standard"),
           ("compare", "latest", "--baseline", "results/baselines/standard.json")]),

@@ -61,13 +61,23 @@ def nightly(session: nox.Session) -> None:
     Fails, with a diff table, when a task's quality drops, latency/energy/memory rise beyond tolerance or a
     recommendation changes. Arguments after `--` go to `frugal-bench compare` (e.g. `-- --latency-tol 1.0`).
     Without a baseline the run is still written (CI keeps it) and the error says how to create one.
+    On several machines (.github/workflows/nightly-sharded.yml): `-- --shard K/N` runs one slice and compares
+    nothing; `-- --merge RUN... [-- COMPARE OPTIONS]` joins the slices, then compares the merged run.
     """
     session.install("-e", ".[llm,ladder]")
     suite = "standard"
-    session.run("frugal-bench", "install", "--suite", suite)
-    session.run("frugal-bench", "run", "--suite", suite)
-    session.run("frugal-bench", "compare", "latest", "--baseline", f"results/baselines/{suite}.json",
-                *session.posargs)
+    args = list(session.posargs)
+    if args[:1] == ["--merge"]:
+        runs, args = (args[1:args.index("--")], args[args.index("--") + 1:]) if "--" in args else (args[1:], [])
+        # GitHub-hosted runners of one label differ in CPU model: classes are kept apart, never mixed.
+        session.run("frugal-bench", "merge", "--allow-mixed-hardware", *runs)
+    else:
+        session.run("frugal-bench", "install", "--suite", suite)
+        if args[:1] == ["--shard"]:
+            session.run("frugal-bench", "run", "--suite", suite, *args)
+            return  # a slice alone is not gated: the merged run is
+        session.run("frugal-bench", "run", "--suite", suite)
+    session.run("frugal-bench", "compare", "latest", "--baseline", f"results/baselines/{suite}.json", *args)
 
 
 @nox.session(python=PYTHON, default=False)

@@ -12,12 +12,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from bench.config import DerivedSource, ModelSpec, SuiteSpec, source_label
+from bench.config import SuiteSpec, source_label
 from bench.errors import BenchError
 from bench.measure.duty import duty_cycle, process_start_time
 from bench.measure.energy import EnergySettings
+from bench.merge_cli import merge_command
 from bench.plan import Cell, load_models, load_suite, load_tasks, plan_cells, serving_method, task_kinds
 from bench.profiles import resolve_target
+from bench.shard import ShardCostsOpt, ShardOpt, check_resume, plan_shard
+from bench.weights_status import weights_status
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Find the smallest AI model that is good enough for a public-service task.")
@@ -72,30 +75,13 @@ def list_command(models_file: ModelsOpt = Path("models.yaml"), tasks_dir: TasksO
     for model in models.models:
         if chosen and chosen.models != "all" and model.id not in chosen.models:
             continue
-        size, status = _weights_status(model, models_file.parent)
+        size, status = weights_status(model, models_file.parent)
         table.add_row(model.id, model.family, f"{model.params:,}" if model.params else "–", size, model.runtime,
                       source_label(model.source), model.licence, status,
                       ", ".join(f"{name}:{method}" + ("" if name in model.tasks else " (default)")
                                 for name, task in tasks.items()
                                 if (method := serving_method(model, task, claimed)) is not None))
     console.print(table)
-
-
-def _weights_status(model: ModelSpec, models_dir: Path) -> tuple[str, str]:
-    """Size on disk and hash status, without loading anything: verified, mismatch, not installed..."""
-    from bench.errors import HashMismatch
-    from bench.sources import resolve_and_verify
-
-    if isinstance(model.source, DerivedSource):
-        return "–", f"derived from {model.source.base.id} (built by install, hashed)"
-    try:
-        weights = resolve_and_verify(model, models_dir)
-    except HashMismatch:
-        return "–", "[red]sha256 MISMATCH: refused[/]"
-    except BenchError as exc:
-        return "–", f"[yellow]not available[/] ({exc})"
-    size = f"{weights.size_bytes / 1e6:,.1f} MB" if weights.size_bytes else "–"
-    return size, {"verified": "[green]sha256 verified[/]"}.get(weights.status, weights.status)
 
 
 @app.command()
@@ -163,6 +149,8 @@ def run(
     key: Annotated[str, typer.Option(help="Frugality key: energy, memory, latency, params, co2.")] = "energy",
     memory_cap_mb: Annotated[float | None, typer.Option(
         "--memory-cap-mb", help="Kill a cell whose resident memory passes this many MB (default: suite's).")] = None,
+    shard: ShardOpt = None,
+    shard_costs: ShardCostsOpt = None,
 ) -> None:
     """Run the suite: every (model, task) cell in its own process, then rank and write the report."""
     _check_key(key)  # a wrong key fails now, not after the cells have run
@@ -175,6 +163,7 @@ def run(
     if resume:
         run_dir = _resumable(results, resume)
         recorded = json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
+        check_resume(recorded, shard, shard_costs)
         settings = RunSettings.from_dict(recorded["settings"], models_file.parent)
         suite, run_id = settings.suite, run_dir.name
         planned = plan_cells(load_models(models_file, task_kinds(tasks_dir)),
@@ -197,11 +186,16 @@ def run(
             energy=EnergySettings(country, target.pue, target.cpu_watts, target.ram_watts, carbon_intensity),
             models_dir=models_file.parent, memory_cap_mb=memory_cap_mb or spec.memory_cap_mb,
             pin_cpus=target.pin_cpus, profile=target.to_dict())
+        sharded = plan_shard(cells, shard, settings, results, shard_costs)  # without --shard: every cell
+        cells = sharded.cells
         preflight(cells, models_file)  # a missing or altered weights file stops the run before it starts
-        run_id = new_run_id(git_state(Path.cwd()).get("git_sha"))
+        run_id = new_run_id(git_state(Path.cwd()).get("git_sha")) + sharded.suffix
         run_dir = results / run_id
         run_dir.mkdir(parents=True)
-        write_json_atomic(run_dir / MANIFEST, build_manifest(run_id, cells, settings.to_dict(), Path.cwd()))
+        manifest = build_manifest(run_id, sharded.planned, settings.to_dict(), Path.cwd())  # the plan's provenance
+        write_json_atomic(run_dir / MANIFEST, sharded.stamp(manifest))
+        for note in sharded.notes:
+            console.print(note)
         point_latest(results, run_dir)
     done = {r["cell_id"] for r in read_records(run_dir)}
     console.print(f"run {run_id}: {len(cells)} cells ({len(done)} already done), suite '{suite}', "
@@ -410,6 +404,9 @@ def compare(
                   + (f"; details in {written}" if written else ""))
     if result.regressions:
         raise typer.Exit(1)
+
+
+app.command("merge")(merge_command)
 
 
 def main() -> None:

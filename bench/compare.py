@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from bench.config import LOWER_IS_BETTER
 from bench.errors import BenchError
+from bench.hwclass import split_tasks
 from bench.results import MANIFEST, read_records, resolve_run, write_json_atomic
 
 if TYPE_CHECKING:
@@ -38,7 +39,8 @@ BASELINE_FIELDS = ("cell_id", "task", "task_version", "task_kind", "model_id", "
                    "status", "error", "gate", "quality", "quality_sets", "data_sha256", "weights_sha256",
                    "n_test_items", "threads",
                    "latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "energy_wh_per_1000_requests",
-                   "co2_g_per_1000_requests", "peak_rss_mb", "energy_measured")
+                   "co2_g_per_1000_requests", "peak_rss_mb", "energy_measured",
+                   "wall_s")  # wall_s: balances `run --shard`, never compared
 HARDWARE_FIELDS = ("cpu_model", "cpu_logical_cores", "ram_total_gb", "machine", "os", "energy_counters_rapl")
 Verdict = Literal["regression", "improved", "ok", "note"]
 CostMode = Literal["auto", "always", "never"]
@@ -365,6 +367,10 @@ def compare(reference: Side, candidate: Side, tolerances: Tolerances | None = No
     before, after = _rankings(reference, key), _rankings(candidate, key)
     for task, ranking in before.items():
         chosen, now_ranking = ranking.recommended, after.get(task)
+        if now_ranking is None and split_tasks(task, after):  # ran on several hardware classes: no one choice
+            notes.append(f"task {task}: its cells ran on several hardware classes; recommendations are per class "
+                         f"({', '.join(split_tasks(task, after))}), not compared")
+            continue
         now = now_ranking.recommended if now_ranking is not None else None
         same = now_ranking is not None and now == chosen
         checks.append(Check(task, "–", f"recommended ({key})", chosen or "none", now or "none",

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from bench.hwclass import keep_apart
 from bench.results import records_frame
 
 Verdict = Literal["pass", "borderline", "insufficient", "fail", "failed"]
@@ -357,7 +358,7 @@ def rank_records(records: list[dict[str, Any]], key: str = "energy",
         if isinstance(record, Mapping) and record.get("task") and record.get("model_id"):
             latest.pop((str(record["task"]), str(record["model_id"])), None)
             latest[(str(record["task"]), str(record["model_id"]))] = record
-    records = list(latest.values())
+    records, gates = keep_apart(list(latest.values()), gates)  # costs compare only within a hardware class
     frame = records_frame(records)
     if frame.empty:
         return []

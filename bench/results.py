@@ -118,7 +118,7 @@ def resolve_run(results_dir: Path, run: str | None) -> Path:
 
 def point_latest(results_dir: Path, run_dir: Path) -> None:
     link = results_dir / "latest"
-    tmp = results_dir / ".latest.tmp"
+    tmp = results_dir / f".latest.{os.getpid()}.tmp"  # shards started together may share results_dir
     if tmp.is_symlink() or tmp.exists():
         tmp.unlink()
     tmp.symlink_to(run_dir.name)

@@ -17,6 +17,7 @@ from bench.rank import FRUGALITY_KEYS, TaskRanking, key_order
 from bench.report import i18n, sets
 from bench.report.blocks import Block, Bullets, Figure, Heading, Paragraph, Table
 from bench.report.i18n import integer, interval, metric_name, num, score, t, verdict_name
+from bench.report.shards import shard_lines
 
 SMALL_TEST_SET = 200  # below this many test items, or a CI wider than ±5 pt, the caveat names the task
 WIDE_HALF_CI = 0.05
@@ -257,6 +258,7 @@ def build_document(records: Sequence[Mapping[str, Any]], manifest: Mapping[str, 
           sha=str(manifest.get("git_sha") or t(lang, "unknown"))[:12],
           dirty=t(lang, "dirty") if manifest.get("git_dirty") else "",
           created=manifest.get("created_at", "?")),
+        *shard_lines(manifest, lang),
         *_energy_blocks(ok, lang)))]
 
     def figure(task: str, kind: str, caption: str) -> list[Block]:

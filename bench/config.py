@@ -127,9 +127,11 @@ class TaskSpec(Strict):
         unknown = [m for m in self.metrics if m not in allowed]
         if unknown:
             raise ValueError(f"metrics {unknown} do not apply to a {self.kind} task (choose from {list(allowed)})")
-        for metric in (self.good_enough.metric, *self.good_enough.limits):
+        named = [("good_enough.metric", self.good_enough.metric),
+                 *((f"good_enough.limits.{m}", m) for m in self.good_enough.limits)]
+        for where, metric in named:
             if metric not in self.metrics:
-                raise ValueError(f"good_enough metric '{metric}' must be one of metrics {self.metrics}")
+                raise ValueError(f"{where} '{metric}' must be one of metrics {self.metrics}")
         if self.kind == "classification" and not self.labels:
             raise ValueError("a classification task needs 'labels' (label: description)")
         if self.kind == "extraction" and not self.fields:

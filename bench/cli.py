@@ -19,6 +19,7 @@ from bench.measure.energy import EnergySettings
 from bench.merge_cli import merge_command
 from bench.plan import Cell, load_models, load_suite, load_tasks, plan_cells, serving_method, task_kinds
 from bench.profiles import resolve_target
+from bench.rescore import rescore_command
 from bench.shard import ShardCostsOpt, ShardOpt, check_resume, plan_shard
 from bench.weights_status import weights_status
 
@@ -277,21 +278,6 @@ PeakOpt = Annotated[float | None, typer.Option(help="Peak-to-mean load ratio for
 
 
 @app.command()
-def rescore(
-    run_id: Annotated[str, typer.Argument(help="Run id, run folder, or 'latest'.")] = "latest",
-    results: ResultsOpt = Path("results"),
-) -> None:
-    """Re-derive a run's scores from its samples with the current interval rules, into <run>-rescored/."""
-    from bench.report import build_report
-    from bench.rescore import rescore_run
-    from bench.results import resolve_run
-
-    out = rescore_run(resolve_run(results, run_id))
-    build_report(out)
-    console.print(f"rescored run written to {out} (rank it with: frugal-bench rank {out})")
-
-
-@app.command()
 def rank(
     run_id: Annotated[str, typer.Argument(help="Run id, run folder, or 'latest'.")] = "latest",
     results: ResultsOpt = Path("results"),
@@ -407,6 +393,7 @@ def compare(
 
 
 app.command("merge")(merge_command)
+app.command("rescore")(rescore_command)
 
 
 def main() -> None:

@@ -11,9 +11,11 @@ import json
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+import typer
+from rich.console import Console
 
 from bench.errors import BenchError
 from bench.paired import read_samples
@@ -99,3 +101,16 @@ def rescore_run(run_dir: Path, out_dir: Path | None = None, resamples: int = 100
     shutil.copyfile(run_dir / SAMPLES, out_dir / SAMPLES)
     write_json_atomic(out_dir / MANIFEST, {**manifest, "rescored_from": run_dir.name})
     return out_dir
+
+
+def rescore_command(
+    run_id: Annotated[str, typer.Argument(help="Run id, run folder, or 'latest'.")] = "latest",
+    results: Annotated[Path, typer.Option("--results", help="Folder of the runs.")] = Path("results"),
+) -> None:
+    """Re-derive a run's scores from its samples with the current interval rules, into <run>-rescored/."""
+    from bench.report import build_report
+    from bench.results import resolve_run
+
+    out = rescore_run(resolve_run(results, run_id))
+    build_report(out)
+    Console().print(f"rescored run written to {out} (rank it with: frugal-bench rank {out})")

@@ -142,3 +142,15 @@ def test_an_old_run_is_rescored_from_its_samples_with_honest_intervals(tmp_path:
     assert accuracy["method"] == "wilson" and accuracy["ci_low"] == pytest.approx(5 / (5 + 1.959963984540054**2))
     [ranking] = rank_records([record])
     assert ranking.verdicts() == {"m": "insufficient"}
+
+
+def test_the_interval_check_accepts_honest_scores_and_flags_narrow_ones() -> None:
+    from bench.tools.check_intervals import problem
+
+    honest = classification_scores(["a"] * 12, ["a"] * 10 + ["b"] * 2, ["a", "b"])
+    for score in honest.values():
+        assert problem(score.to_dict()) is None, score
+    narrow = {**honest["accuracy"].to_dict(), "ci_low": 0.80, "ci_high": 0.86}
+    assert "not Wilson" in str(problem(narrow))
+    collapsed = {"value": 1.0, "ci_low": 1.0, "ci_high": 1.0, "n": 5, "method": "percentile"}
+    assert "rescore" in str(problem(collapsed))

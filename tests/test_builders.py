@@ -325,6 +325,14 @@ def test_summarise_notes_is_deterministic_and_filtered() -> None:
     assert dropped["body under 100 words"] == 8
 
 
+def test_write_splits_writes_further_test_sets(tmp_path: Path) -> None:
+    from bench.builders.common import write_splits
+
+    written = write_splits(tmp_path, {"train": [], "dev": [], "test": [{"id": "a"}], "test_other": [{"id": "b"}]})
+    assert set(written) == {"train", "dev", "test", "test_other"}
+    assert (tmp_path / "data" / "test_other.jsonl").read_text(encoding="utf-8") == '{"id": "b"}\n'
+
+
 # ------------------------------------------------------------------ extract_forms
 
 def test_extract_forms_is_deterministic_in_its_seed() -> None:

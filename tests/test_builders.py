@@ -407,6 +407,14 @@ def test_shipped_other_source_set_is_disjoint_from_the_splits() -> None:
         assert row["audience"] in summarise_other.AUDIENCES
 
 
+def test_summary_floors_copy_rate_and_lead() -> None:
+    from bench.builders.summary_floors import copy_rate, lead
+
+    assert copy_rate("Le chat dort bien.", "Ici, le chat dort bien.") == 1.0
+    assert copy_rate("Le chat dort bien.", "Le chat dort mal.") == 0.5  # one of its two 3-grams
+    assert lead("Conditions\nUne phrase. Deux phrases. Trois.", 2) == "Conditions Une phrase."
+
+
 # ------------------------------------------------------------------ extract_forms
 
 def test_extract_forms_is_deterministic_in_its_seed() -> None:

@@ -164,8 +164,8 @@ def stats_markdown(rows: Sequence[Row], pages: Sequence[Page], used: Sequence[Ma
         [[SET_NAME, len(rows), spread([r["body_words"] for r in rows]), spread([r["summary_words"] for r in rows]),
           counts("audience"), counts("page_type")]])
     return "\n\n".join([
-        f"Set `{SET_NAME}` (same seed): candidate pairs after filtering: {len(kept)}; "
-        f"reference identical to the page's `dc:description` in {same} of {len(rows)}.",
+        f"Set `{SET_NAME}` (same seed): candidate pairs after filtering: {len(kept)}.\n"
+        f"Reference identical to the page's `dc:description` in {same} of {len(rows)} pairs.",
         table,
         f"*{' and '.join(AUDIENCES).capitalize()}* pages of the four types dropped, by reason:",
         markdown_table(["reason", "pages"], [[reason, count] for reason, count in sorted(dropped.items())]),

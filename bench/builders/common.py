@@ -26,10 +26,11 @@ def jsonl_bytes(rows: Sequence[Mapping[str, Any]]) -> bytes:
 
 
 def write_splits(task_dir: Path, splits: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, Path]:
+    """data/<name>.jsonl for train, dev, test and any further test set the builder returns."""
     data_dir = task_dir / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
-    for split in SPLITS:
+    for split in (*SPLITS, *(name for name in splits if name not in SPLITS)):
         path = data_dir / f"{split}.jsonl"
         path.write_bytes(jsonl_bytes(splits[split]))
         written[split] = path

@@ -5,6 +5,11 @@ shared/data/cerfa): 14011*03 loss of an ID card or passport, 12485*03 choice of 
 13749*05 vehicle registration, 13753*04 vehicle theft/disappearance, 13969*01 association. A few
 everyday letters (contesting a fine, changing bank details, asking for a refund, a micro-entrepreneur's
 question) complete them. Values are synthetic; formats vary the way people write them.
+
+The generated test split is template-disjoint from train and dev: every way of writing a document
+(layout, where the name stands, self-introduction, fact sentences, salutations, date line, addressee,
+form labels and field order, date/amount/phone formats) is a named family of one group, "fit" (train and
+dev) or "test", and each row records the families it was written with in its `template` key.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import random
 import re
 from collections import Counter
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from bench.builders.common import SPLITS, Row, Splits, markdown_table
 from bench.builders.extract_formats import (
@@ -21,13 +27,25 @@ from bench.builders.extract_formats import (
     FIELD_NAMES,
     FIELD_TYPES,
     FIELDS,
+    GROUP_OF_SPLIT,
+    GROUPS,
     SIZES,
+    SURFACE_FAMILIES,
     TODAY,
     Doc,
+    group_forms,
     surface_forms,
 )
-from bench.builders.extract_layouts import render_email, render_form, render_letter
-from bench.builders.extract_scenarios import SCENARIOS, Scenario, amount_value, reference_value
+from bench.builders.extract_layouts import CAPS_NAME_LAYOUTS, LAYOUTS, NAME_POSITIONS, RENDERERS
+from bench.builders.extract_phrasing import CAPS_LABELS, COURTESY, DATELINES, INTROS, LABELS, ORDERS, RECIPIENTS
+from bench.builders.extract_scenarios import (
+    CASE_LABEL_FAMILIES,
+    FACT_FAMILIES,
+    SCENARIOS,
+    Scenario,
+    amount_value,
+    reference_value,
+)
 from bench.builders.identities import (
     Commune,
     IdentityFactory,
@@ -38,15 +56,23 @@ from bench.builders.identities import (
     make_siret,
 )
 
-__all__ = ["DOC_TYPES", "FIELDS", "FIELD_NAMES", "FIELD_TYPES", "SCENARIOS", "SIZES", "build", "make_document",
-           "stats_markdown", "surface_forms"]
+__all__ = ["DOC_TYPES", "FAMILIES", "FIELDS", "FIELD_NAMES", "FIELD_TYPES", "GROUPS", "GROUP_OF_SPLIT", "SCENARIOS",
+           "SIZES", "Written", "build", "group_forms", "make_document", "stats_markdown", "surface_forms"]
 
 DROP_RATE = 0.3  # chance that an optional field is left out of a document
 
 
-def _gold(scenario: Scenario, person: Person, rng: random.Random) -> tuple[dict[str, str | None], dict[str, str]]:
+class Written(NamedTuple):
+    text: str
+    gold: dict[str, str | None]
+    values: dict[str, str]  # every value the person has, shown or not: tests check that nulls stay absent
+    template: dict[str, str]  # dimension -> family
+
+
+def _gold(scenario: Scenario, person: Person, rng: random.Random,
+          caps: bool = False) -> tuple[dict[str, str | None], dict[str, str]]:
     """(gold fields, every value the person has): the second lets tests check that nulls stay absent."""
-    upper = rng.random() < 0.3
+    upper = rng.random() < 0.3 or caps
     values: dict[str, str] = {
         "last_name": person.last_name.upper() if upper else person.last_name,
         "first_name": person.first_name, "birth_date": person.birth_date.isoformat(),
@@ -71,24 +97,47 @@ def _gold(scenario: Scenario, person: Person, rng: random.Random) -> tuple[dict[
             gold[name] = values[name]
     return gold, values
 
+
+def _families() -> dict[str, dict[str, tuple[str, ...]]]:
+    """group -> dimension -> the families that group may use."""
+    out: dict[str, dict[str, tuple[str, ...]]] = {}
+    for group in GROUPS:
+        layouts = tuple(name for names in LAYOUTS[group].values() for name in names)
+        out[group] = {
+            "layout": layouts, "name": tuple(dict.fromkeys(NAME_POSITIONS[name] for name in layouts)),
+            "intro": tuple(INTROS[group]), "facts": (FACT_FAMILIES[group],),
+            "case_labels": (CASE_LABEL_FAMILIES[group],), "courtesy": tuple(COURTESY[group]),
+            "dateline": tuple(DATELINES[group]), "recipient": tuple(RECIPIENTS[group]),
+            "labels": tuple(LABELS[group]), "order": tuple(ORDERS[group]),
+            **{kind: tuple(families[group]) for kind, families in SURFACE_FAMILIES.items()},
+        }
+    return out
+
+
+FAMILIES = _families()
+
+
 def make_document(scenario: Scenario, doc_type: str, person: Person, rng: random.Random,
-                  recipient: Commune | None) -> tuple[str, dict[str, str | None], dict[str, str]]:
-    """Text, gold fields, and all the values the document could have shown."""
-    gold, values = _gold(scenario, person, rng)
-    doc = Doc(rng, gold, person.gender == "F", values["case_reference"])
-    if doc_type == "form":
-        text = render_form(scenario, doc)
-    elif doc_type == "email":
-        text = render_email(scenario, doc)
-    else:
-        text = render_letter(scenario, doc, recipient)
-    return text, gold, values
+                  recipient: Commune | None, group: str = "fit") -> Written:
+    """One document of `group` ("fit" for train and dev, "test"), written with that group's families only."""
+    layout = rng.choice(LAYOUTS[group][doc_type])
+    labels = rng.choice(list(LABELS[group])) if doc_type == "form" else None
+    caps = layout in CAPS_NAME_LAYOUTS or labels in CAPS_LABELS  # the last name is written in capitals
+    gold, values = _gold(scenario, person, rng, caps)
+    doc = Doc(rng, gold, group, doc_type, person.gender == "F", values["case_reference"])
+    doc.note("layout", layout)
+    doc.note("name", NAME_POSITIONS[layout])
+    if labels is not None:
+        doc.note("labels", labels)
+    text = RENDERERS[layout](scenario, doc, recipient)
+    return Written(text, gold, values, dict(sorted(doc.families.items())))
 
 
 # ------------------------------------------------------------------ the data set
 
 def build(communes: Sequence[Commune], seed: int, sizes: dict[str, int] | None = None) -> Splits:
-    """train/dev/test documents; every one is new (no shared person or value between splits)."""
+    """train/dev/test documents; every one is new (no shared person or value between splits), and test
+    documents are written with template families that train and dev never use."""
     sizes = sizes or SIZES
     rng = random.Random(seed)
     people = IdentityFactory(seed, communes)
@@ -102,9 +151,10 @@ def build(communes: Sequence[Commune], seed: int, sizes: dict[str, int] | None =
             recipient = people.commune()[0] if doc_type == "letter" and rng.random() < 0.4 else None
             if recipient is not None and (recipient.name == person.commune or person.postcode in recipient.postcodes):
                 recipient = None  # the addressee's town must never pass for the writer's
-            text, gold, _ = make_document(scenario, doc_type, person, rng, recipient)
-            rows.append({"id": f"doc-{split}-{index + 1:04d}", "text": text, "fields": gold,
-                         "doc_type": doc_type, "scenario": scenario.key, "cerfa": scenario.cerfa})
+            written = make_document(scenario, doc_type, person, rng, recipient, GROUP_OF_SPLIT[split])
+            rows.append({"id": f"doc-{split}-{index + 1:04d}", "text": written.text, "fields": written.gold,
+                         "doc_type": doc_type, "scenario": scenario.key, "cerfa": scenario.cerfa,
+                         "template": written.template})
         rng.shuffle(rows)
         splits[split] = rows
     return splits
@@ -115,10 +165,16 @@ def stats_markdown(splits: Splits, seed: int) -> str:
     rows = [[name, kind, *(f"{present[s][name]}/{len(splits[s])}" for s in SPLITS)] for name, kind, _ in FIELDS]
     types = {s: Counter(r["doc_type"] for r in splits[s]) for s in SPLITS}
     scen = {s: Counter(r["scenario"] for r in splits[s]) for s in SPLITS}
+    used = {s: Counter(f for r in splits[s] for f in r["template"].values()) for s in SPLITS}
+    families = [[dim, f"`{name}`", group, *(used[s][name] for s in SPLITS)]
+                for dim in FAMILIES["fit"] for group in GROUPS for name in FAMILIES[group][dim]]
     return "\n\n".join([
         f"Seed: `{seed}`. Documents where each field is present (non-null gold) per split:",
         markdown_table(["field", "type", *SPLITS], rows),
         markdown_table(["doc_type", *SPLITS], [[t, *(types[s][t] for s in SPLITS)] for t in DOC_TYPES]),
         markdown_table(["scenario", "CERFA", *SPLITS],
                        [[sc.key, sc.cerfa or "–", *(scen[s][sc.key] for s in SPLITS)] for sc in SCENARIOS]),
+        "Template families (row key `template`): documents using each, per split. Group `fit` serves train "
+        "and dev, group `test` serves test; no family belongs to both.",
+        markdown_table(["dimension", "family", "group", *SPLITS], families),
     ])

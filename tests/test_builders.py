@@ -440,10 +440,11 @@ def test_extract_forms_gold_is_canonical_present_and_nulls_absent() -> None:
     rng = random.Random(11)
     people = IdentityFactory(11, COMMUNES)
     seen_null: Counter[str] = Counter()
-    for n in range(300):
+    for n in range(600):
         scenario = extract_forms.SCENARIOS[n % len(extract_forms.SCENARIOS)]
-        doc_type = scenario.doc_types[n % len(scenario.doc_types)]
-        text, gold, values = extract_forms.make_document(scenario, doc_type, people.person(), rng, None)
+        doc_type = scenario.doc_types[n // 2 % len(scenario.doc_types)]
+        group = extract_forms.GROUPS[n % 2]
+        text, gold, values, _ = extract_forms.make_document(scenario, doc_type, people.person(), rng, None, group)
         assert set(gold) == set(extract_forms.FIELD_NAMES)
         folded = _fold(text)
         for field, value in gold.items():
@@ -473,8 +474,66 @@ def test_extract_forms_gold_is_canonical_present_and_nulls_absent() -> None:
     assert [f for f in extract_forms.FIELD_NAMES if not seen_null[f]] == ["last_name"]
 
 
+def _written_alone(form: str, text: str) -> bool:
+    """`form` occurs in `text` not glued to another letter or digit ("08/04/20" is not in "08/04/2020")."""
+    return re.search(r"(?<![0-9A-Za-z])" + re.escape(_fold(form)) + r"(?![0-9A-Za-z])", text) is not None
+
+
+def test_extract_forms_test_split_is_template_disjoint() -> None:
+    """No template family, and no date, amount or phone format, of the test split is used by train or dev."""
+    from bench.builders import extract_forms
+
+    families = extract_forms.FAMILIES
+    for dimension, fit in families["fit"].items():  # declared: disjoint, and each group has a choice
+        assert not set(fit) & set(families["test"][dimension]), dimension
+    assert set(families["fit"]) == set(families["test"])
+    splits = extract_forms.build(COMMUNES, seed=9, sizes={"train": 200, "dev": 60, "test": 200})
+    used: dict[str, set[tuple[str, str]]] = {"fit": set(), "test": set()}
+    for split in SPLITS:
+        group = extract_forms.GROUP_OF_SPLIT[split]
+        for row in splits[split]:
+            assert {"layout", "name"} <= set(row["template"])
+            for dimension, family in row["template"].items():
+                assert family in families[group][dimension], (split, dimension, family)
+                used[group].add((dimension, family))
+            # The typed values are written in the formats of the row's group only.
+            other = "test" if group == "fit" else "fit"
+            folded = _fold(row["text"])
+            for field, value in row["fields"].items():
+                if value is not None and extract_forms.FIELD_TYPES[field] in ("date", "amount", "phone"):
+                    assert any(_written_alone(f, folded) for f in extract_forms.group_forms(field, value, group))
+                    assert not any(_written_alone(f, folded) for f in extract_forms.group_forms(field, value, other)), \
+                        (split, field, value, row["text"])
+    assert not used["fit"] & used["test"]
+    assert not {f for _, f in used["fit"]} & {f for _, f in used["test"]}
+    for group in ("fit", "test"):  # both groups stay varied: every family they own is used
+        assert used[group] == {(d, f) for d, names in families[group].items() for f in names}, group
+    # The scenarios, CERFA-based and everyday letters, are in both groups.
+    assert {r["scenario"] for r in splits["test"]} == {r["scenario"] for r in splits["train"]} == \
+        {s.key for s in extract_forms.SCENARIOS}
+
+
 def test_extract_forms_task_yaml_fields_match_the_builder() -> None:
     from bench.builders import extract_forms
 
     spec = yaml.safe_load((REPO / "tasks" / "extract_forms" / "task.yaml").read_text(encoding="utf-8"))
     assert [(f["name"], f["type"]) for f in spec["fields"]] == [(n, t) for n, t, _ in extract_forms.FIELDS]
+
+
+def test_shipped_extract_forms_test_split_is_template_disjoint() -> None:
+    from bench.builders import extract_forms
+
+    data = REPO / "tasks" / "extract_forms" / "data"
+    families: dict[str, set[str]] = {}
+    for split in SPLITS:  # the generated files only: the hand-written sets carry no template
+        rows = [json.loads(line) for line in (data / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()]
+        assert len(rows) == extract_forms.SIZES[split]
+        group = extract_forms.GROUP_OF_SPLIT[split]
+        other = "test" if group == "fit" else "fit"
+        families.setdefault(group, set()).update(f for r in rows for f in r["template"].values())
+        for row in rows:
+            folded = _fold(row["text"])
+            for field, value in row["fields"].items():
+                if value is not None and extract_forms.FIELD_TYPES[field] in ("date", "amount", "phone"):
+                    assert not any(_written_alone(f, folded) for f in extract_forms.group_forms(field, value, other))
+    assert families["test"] and families["fit"] and not families["test"] & families["fit"]

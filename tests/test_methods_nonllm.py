@@ -19,6 +19,7 @@ from bench.methods import rules_candidates as rc
 from bench.methods.extractive import select
 from bench.methods.lead_k import split_sentences
 from bench.methods.regex_extract import CHECKSUMS, output_value, reference_shape, typed_candidates
+from bench.methods.rules_features import Document
 from bench.metrics import extraction_scores
 from bench.tasks import Item, Task, load_task
 
@@ -140,6 +141,28 @@ def test_text_candidates_cover_streets_complements_and_name_particles() -> None:
     assert {"Nom", "Ferreira"} <= texts("| Champ | Valeur |\n| Nom | Ferreira |")
     assert not any("@" in t for t in texts("De : Jean Roux <jean.roux@example.org>"))
     assert texts("en cours d'examen, sur place") == set()
+
+
+def test_document_parts_tell_signature_quote_forward_and_heading_cues() -> None:
+    text = ("De : Ana Lima <ana@example.org>\nObjet : TR: facture\n\nBonjour Madame Roy,\nJe suis Ana Lima, "
+            "mère de Léo.\n\nCordialement,\nAna Lima\n\n---------- Message transféré ----------\n"
+            "De : Service <s@example.fr>\n> Madame,\n\n| Élève | |\n| Nom | Lima |")
+    doc = Document(text)
+
+    def tags(snippet: str, occurrence: int = 0) -> tuple[str, ...]:
+        position = -1
+        for _ in range(occurrence + 1):
+            position = text.index(snippet, position + 1)
+        return doc.line_tags[doc.line_of(position)]
+
+    assert "hdr=de" in tags("Ana Lima") and "fwd" not in tags("Ana Lima")
+    assert "greet" in tags("Roy")
+    assert "sig1" in tags("Ana Lima", 2) and "tail" in tags("Ana Lima", 2)
+    assert {"fwd", "hdr=de"} <= set(tags("Service"))
+    assert {"fwd", "quote"} <= set(tags("> Madame"))
+    assert "above=other" in tags("| Nom")
+    assert doc.cue(text.index("Léo")) == ("other", True)
+    assert doc.cue(text.index("Ana Lima", 40)) == ("self", True)
 
 
 def test_reference_shapes_learned_from_train_values() -> None:

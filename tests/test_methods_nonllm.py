@@ -126,6 +126,8 @@ def test_ocr_confusions_are_undone_without_moving_offsets() -> None:
     assert clean == ("Téléphone : 06 73 19 42 85\nCommune : LANNION, Ville : Grenoble\n"
                      "le 1er mai, CE2, 2e étage, jdupont1@example.fr")
     assert [rc.output_value(c) for c in rc.typed_candidates(rc.ocr_clean("né le l4/O3/1978"), "date")] == ["1978-03-14"]
+    assert rc.ocr_clean("le 1er ju1llet, 12 a1lée des V1gnes, 45OOO 0rléans, maeva.h0arau@example.net") == \
+        "le 1er juillet, 12 allée des Vignes, 45000 Orléans, maeva.hoarau@example.net"
 
 
 def test_text_candidates_cover_streets_complements_and_name_particles() -> None:
@@ -141,6 +143,7 @@ def test_text_candidates_cover_streets_complements_and_name_particles() -> None:
     assert {"Nom", "Ferreira"} <= texts("| Champ | Valeur |\n| Nom | Ferreira |")
     assert not any("@" in t for t in texts("De : Jean Roux <jean.roux@example.org>"))
     assert texts("en cours d'examen, sur place") == set()
+    assert texts("Bonjour Madame, J'ai vu A-P. Merci") == set()  # greetings, titles, initials, "J'ai"
 
 
 def test_document_parts_tell_signature_quote_forward_and_heading_cues() -> None:
@@ -161,6 +164,8 @@ def test_document_parts_tell_signature_quote_forward_and_heading_cues() -> None:
     assert {"fwd", "hdr=de"} <= set(tags("Service"))
     assert {"fwd", "quote"} <= set(tags("> Madame"))
     assert "above=other" in tags("| Nom")
+    table = Document("| Nom | Prénom | Né le |\n|---|---|---|\n| PASQUIER | Élodie | 05/12/1991 |")
+    assert table.line_label(table.text.index("Élodie")) == ["pasquier", "prenom"]
     assert doc.cue(text.index("Léo")) == ("other", True)
     assert doc.cue(text.index("Ana Lima", 40)) == ("self", True)
 

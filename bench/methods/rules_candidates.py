@@ -27,7 +27,18 @@ _ORDINAL = re.compile(r"\d+(?:er|re|[eè]re|e|[eè]me|i[eè]me|nde?|h)s?", re.IG
 _TO_DIGIT = str.maketrans("OolI", "0011")
 
 
-def _letters_for(token: str) -> str:
+_VOWELS = set("aeiouyéèêëàâîïôûùAEIOUYÉÈÊËÀÂÎÏÔÛÙ")
+
+
+def _one(token: str, i: int) -> str:
+    """What a "1" read inside a word stands for: "i" before "ll" (ju1llet) or between consonants (V1gnes)."""
+    before = token[i - 1] if i else ""
+    after = token[i + 1:i + 3]
+    consonants = before.isalpha() and before not in _VOWELS and after[:1].isalpha() and after[:1] not in _VOWELS
+    return "i" if after.lower() == "ll" or (consonants and after[:1].lower() != "l") else "l"
+
+
+def _letters_for(token: str, edges: bool = True) -> str:
     """Digits 0, 1 and 3 read by an OCR inside a word become the letters they stand for ("Grenob1e")."""
     upper = all(c.isupper() for c in token if c.isalpha())
     out = list(token)
@@ -35,16 +46,15 @@ def _letters_for(token: str) -> str:
         before = token[run.start() - 1] if run.start() else ""
         after = token[run.end()] if run.end() < len(token) else ""
         inside = before.isalpha() and after.isalpha()
-        at_edge = not upper and run.group() in ("0", "1") and (before.isalpha() or after.isalpha())
+        at_edge = edges and not upper and run.group() in ("0", "1") and (before.isalpha() or after.isalpha())
         if not (inside or at_edge):
             continue
         for i in range(run.start(), run.end()):
             c = token[i]
-            nxt = token[i + 1] if i + 1 < len(token) else ""
             if c == "0":
-                out[i] = "O" if upper else "o"
+                out[i] = "O" if upper or i == 0 else "o"  # "0rléans" is a capital
             elif c == "1":
-                out[i] = "I" if upper else ("i" if nxt == "l" and before not in "il" else "l")
+                out[i] = "I" if upper else _one(token, i)
             else:
                 out[i] = "E" if upper else "e"
     return "".join(out)
@@ -55,19 +65,21 @@ def ocr_clean(text: str) -> str:
 
     In a token made of digits and O/o/l/I only, the letters become digits ("O6 73 l9" -> "06 73 19");
     in a word whose only digits are 0, 1 or 3, those digits become letters ("LANNI0N", "Vi1le", "Tann3urs").
-    E-mail addresses, ordinals ("1er", "3e") and identifiers with other digits are left as written.
+    Ordinals ("1er", "3e") and identifiers with other digits are left as written; in e-mail addresses only
+    a digit between two letters is read as a letter ("h0arau", not "dupont1").
     """
-    protected = [m.span() for m in _EMAIL_LIKE.finditer(text)]
+    emails = [m.span() for m in _EMAIL_LIKE.finditer(text)]
 
     def fix(match: re.Match[str]) -> str:
         token = match.group()
-        if not any(c.isdigit() for c in token) or any(s <= match.start() < e for s, e in protected):
+        if not any(c.isdigit() for c in token):
             return token
-        if all(c.isdigit() or c in "OolI" for c in token):
+        in_email = any(s <= match.start() < e for s, e in emails)
+        if not in_email and all(c.isdigit() or c in "OolI" for c in token):
             return token.translate(_TO_DIGIT)
         digits = {c for c in token if c.isdigit()}
         if digits <= {"0", "1", "3"} and sum(c.isalpha() for c in token) >= 2 and not _ORDINAL.fullmatch(token):
-            return _letters_for(token)
+            return _letters_for(token, edges=not in_email)
         return token
 
     return _ALNUM.sub(fix, text)
@@ -145,7 +157,7 @@ PATTERNS: dict[str, list[re.Pattern[str]]] = {
                          r"(?:[\s.\-]?\d{2}){4}(?!\d)")],
     "email": [re.compile(r"(?<![\w.+\-])[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")],
     "nir": [re.compile(r"(?<![\w])[12][\s.]?\d{2}[\s.]?\d{2}[\s.]?(?:\d{2}|2[ABab])[\s.]?\d{3}[\s.]?\d{3}"
-                       r"[\s.]?\d{2}(?![\w])")],
+                       r"[\s.]{0,3}\d{2}(?![\w])")],
     "siret": [re.compile(r"(?<![\w])\d{3}[\s.]?\d{3}[\s.]?\d{3}[\s.]?\d{5}(?![\w])")],
     "iban": [re.compile(r"(?<![\w])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){3,7}(?:[ ]?[A-Z0-9]{1,3})?(?![\w])")],
     "plate": [re.compile(r"(?<![\w\-])[A-Z]{2}[\s\-]?\d{3}[\s\-]?[A-Z]{2}(?![\w\-])", re.IGNORECASE)],
@@ -157,7 +169,8 @@ PATTERNS: dict[str, list[re.Pattern[str]]] = {
         # Digits joined by dashes or slashes: "2025-03-4471" (dates are not references).
         re.compile(r"(?<![\w\-/.])\d+(?:[\-/]\d+)+(?![\w\-/])"),
         # Groups of digits, maybe after a code and before a key letter: "PC 038 110 23 00017", "2290417 R".
-        re.compile(r"(?<![\w\-/.])(?:[A-Z]{1,4}[ \-]?)?\d+(?: \d+)+(?: [A-Z](?![\w'’]))?(?![\w\-/]|,\d)"),
+        re.compile(r"(?<![\w\-/.])(?:[A-Z]{2}[ \-]?)?\d+(?: \d+)+(?: [A-Z](?![\w'’]))?(?![\w\-/]|,\d)"),
+        re.compile(r"(?<![\w\-/.])[A-Z]{2}[ \-]?\d{3,}(?![\w\-/]|,\d)"),  # "CS 0412": a code and a number
         re.compile(r"(?<![\w\-/.])\d{5,}(?: ?[A-Z](?![\w'’]))?(?![\w\-/]|,\d)"),
         # Codes of capitals and digits: "25A8KZ4P2".
         re.compile(r"(?<![\w\-/])(?=[A-Z0-9]*\d[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z][A-Z0-9]*[A-Z])[A-Z0-9]{6,20}"
@@ -226,7 +239,9 @@ def reference_shape(value: str) -> re.Pattern[str]:
 
 def _keep(kind: str, text: str) -> bool:
     if kind == "reference":
-        return sum(c.isdigit() for c in text) >= _REFERENCE_MIN_DIGITS and not _DIGIT_DATE.fullmatch(text)
+        years = re.fullmatch(r"(\d{4})\s?[-/]\s?(\d{4})", text)  # "2024-2025" is a school year
+        return sum(c.isdigit() for c in text) >= _REFERENCE_MIN_DIGITS and not _DIGIT_DATE.fullmatch(text) \
+            and not (years and int(years[2]) - int(years[1]) == 1)
     return True
 
 
@@ -262,6 +277,10 @@ def typed_candidates(text: str, kind: str, extra_patterns: Iterable[re.Pattern[s
 
 _CAPITALISED = r"[A-ZÀÂÄÇÉÈÊËÎÏÔÖÙÛÜŸ][\w'’\-]*"
 _PARTICLE = r"(?:de|du|des|da|dos|van|von|der|di|del|ben|bin|el)"  # "Arnaud de La Roche", "Rémi da Silva"
+# Titles, greetings and "J'ai" are no one's name, commune or street; nor are initials alone ("A-P").
+_NOT_A_NAME = re.compile(r"(?:(?:M|Mme|Mlle|Mr|Me|Dr|Monsieur|Madame|Mademoiselle|Docteur|Ma[iî]tre|Bonjour|Bonsoir"
+                         r"|Merci|Cordialement|Salut|Coucou|Bjr|Slt|Objet|Re|Tr|Fwd)\.?[ \-,]*)+(?:Le|La)?"
+                         r"|(?:J|C|Qu|N|S|M|T)['’].*|[^\W\d_](?:[.\- ]+[^\W\d_])*\.?", re.IGNORECASE)
 _CAP_RUN = re.compile(rf"(?<![\w'’\-]){_CAPITALISED}(?:(?:[ \-]|[ ]{_PARTICLE}[ ]){_CAPITALISED})*")
 # "Label : value" — the value ends at the line's end, a tab, a wide gap, ";" or the next "Label :".
 _LABEL_VALUE = re.compile(r"\w[ \t]*:[ \t]*([^\s:;][^\n\t:;]{0,79}?)(?=[ \t]{2,}|[\t;]|[ \t]*\n|[ \t]*$"
@@ -334,7 +353,8 @@ def text_candidates(text: str, max_tokens: int) -> list[Candidate]:
             known = found.get((start, end))
             found[(start, end)] = Candidate(start, end, text[start:end], "text", known.source if known else "label",
                                             ("after_label",))
-    return [c for c in found.values() if not re.search(r"[@<>]", c.text) and re.search(r"[^\W\d_]", c.text)]
+    return [c for c in found.values() if not re.search(r"[@<>]", c.text) and re.search(r"[^\W\d_]", c.text)
+            and not _NOT_A_NAME.fullmatch(c.text)]
 
 
 def output_value(cand: Candidate) -> str | None:

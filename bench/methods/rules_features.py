@@ -38,6 +38,7 @@ OTHER = _words("fils fille enfant enfants pere mere papa maman epoux epouse mari
                   "tutrice bebe ancien ancienne acquereur acheteur employeur dr docteur maitre conseiller "
                   "conseillere gestionnaire instructeur instructrice agent maire president presidente directeur "
                   "directrice secretaire notaire")
+PARTICLES = _words("le la de du des da dos di del van von der ben bin el")
 TITLES = _words("m mme mlle mr monsieur madame mademoiselle")
 _CLOSING = re.compile(r"(?:bien |tres )?cordialement|bien a (?:vous|toi)|merci\b|salutations|sinceres|"
                       r"bonne (?:journee|soiree|fin)|avec (?:mes|tous mes) remerciements|en vous remerciant|"
@@ -149,15 +150,35 @@ class Document:
         return bisect_right(self.line_starts, position) - 1
 
     def line_label(self, position: int) -> list[str]:
-        """The words before a colon on the candidate's line, or the cell before it in a table row."""
+        """The words before a colon on the candidate's line; in a table, the cell before the candidate's and
+        the header of its column ("| Nom | Prénom |" above "| PASQUIER | Élodie |")."""
         line_start = self.text.rfind("\n", 0, position) + 1
         head = self.text[line_start:position]
         if head.lstrip().startswith("|"):
             cells = head.split("|")
-            head = (cells[-2] if len(cells) >= 3 else "") + ":"
+            labels = cells[-2] if len(cells) >= 3 else ""
+            header = self._table_header(line_start)
+            if header and len(header) > len(cells) - 1:
+                labels += " " + header[len(cells) - 1]
+            head = labels + ":"
         if ":" not in head:
             return []
         return [shape(t) for t in re.findall(r"\w+", head.rsplit(":", 1)[0])][-4:]
+
+    def _table_header(self, line_start: int) -> list[str]:
+        """The cells of the first row of the table the line belongs to, when a |---| row follows it."""
+        rows: list[str] = []
+        start = line_start
+        while start > 0:
+            previous = self.text.rfind("\n", 0, start - 1) + 1
+            line = self.text[previous:start - 1]
+            if not line.lstrip().startswith("|"):
+                break
+            rows.append(line)
+            start = previous
+        if len(rows) < 2 or not re.fullmatch(r"[\s|:\-]+", rows[-2]):
+            return []
+        return rows[-1].split("|")
 
     def cue(self, position: int) -> tuple[str | None, bool]:
         """The nearest cue word before `position` in its sentence (self or other), and whether any self cue."""
@@ -181,6 +202,13 @@ def _neighbour_words(text: str, start: int, end: int) -> tuple[str, str]:
     return (before[1] if before else ""), (after[1] if after else "")
 
 
+def _case(word: str) -> str:
+    letters = [c for c in word if c.isalpha()]
+    if len(letters) < 2 or fold(word).strip(".") in TITLES:
+        return "-"
+    return "U" if word.isupper() else "T" if word[:1].isupper() else "-"
+
+
 def _text_features(doc: Document, cand: Candidate, vocab: Collection[str], feats: dict[str, float]) -> None:
     words = cand.text.split()
     feats[f"ntok={min(len(words), 5)}"] = 1.0
@@ -196,7 +224,13 @@ def _text_features(doc: Document, cand: Candidate, vocab: Collection[str], feats
     if after[:1].isupper():
         feats["next_cap"] = 1.0
         feats["next_upper"] = float(after.isupper() and len(after) > 1)
+    # "MARTINEZ Lucas", "Lucas MARTINEZ": the word in capitals is the last name.
+    feats[f"case={_case(cand.text)}{_case(before)}{_case(after)}"] = 1.0
     feats["digit"] = float(any(c.isdigit() for c in cand.text))
+    if len(words) >= 2 and fold(words[0]) in PARTICLES:
+        feats["particle_first"] = 1.0  # "Le Goff", "Da Silva", "de La Roche"
+    if fold(before) in PARTICLES:
+        feats["after_particle"] = 1.0  # "Goff" of "Le Goff"
     key = fold(cand.text)
     if len(key) >= 3:
         repeats = doc.folded.count(key) - 1

@@ -283,7 +283,7 @@ _NOT_A_NAME = re.compile(r"(?:(?:M|Mme|Mlle|Mr|Me|Dr|Monsieur|Madame|Mademoisell
                          r"|(?:J|C|Qu|N|S|M|T)['’].*|[^\W\d_](?:[.\- ]+[^\W\d_])*\.?", re.IGNORECASE)
 _CAP_RUN = re.compile(rf"(?<![\w'’\-]){_CAPITALISED}(?:(?:[ \-]|[ ]{_PARTICLE}[ ]){_CAPITALISED})*")
 # "Label : value" — the value ends at the line's end, a tab, a wide gap, ";" or the next "Label :".
-_LABEL_VALUE = re.compile(r"\w[ \t]*:[ \t]*([^\s:;][^\n\t:;]{0,79}?)(?=[ \t]{2,}|[\t;]|[ \t]*\n|[ \t]*$"
+_LABEL_VALUE = re.compile(r"\w[ \t]*:[ \t]*([^\s:;\[(*«\"'][^\n\t:;]{0,79}?)(?=[ \t]{2,}|[\t;]|[ \t]*\n|[ \t]*$"
                           r"|[ \t]+\w[\w' -]{0,30}[ \t]*:)")
 _TABLE_CELL = re.compile(r"(?<=\|)[ \t]*([^|\n]*?\w[^|\n]*?)[ \t]*(?=\|)")
 _STREET_TYPES = (r"rue|avenue|av\.|boulevard|bd|place|pl\.|quai|all[ée]e|chemin|impasse|route|cours|square|"

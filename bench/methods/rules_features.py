@@ -124,6 +124,8 @@ class Document:
                 tag.append("tail")
             if i == last:
                 tag.append("last_line")
+            if folded.startswith("|") and i + 1 < len(lines) and re.fullmatch(r"[|:\- ]+", lines[i + 1] or "x"):
+                tag.append("table_head")  # "| Nom | Prénom | Date de naissance |" names the columns
             if above:
                 tag.append(f"above={above}")
             words = re.findall(r"\w+", folded)

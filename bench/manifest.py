@@ -15,7 +15,8 @@ from bench.plan import Cell
 from bench.tasks import Task
 
 CORE_PACKAGES = ("numpy", "pandas", "scikit-learn", "onnxruntime", "onnx", "skl2onnx", "codecarbon", "psutil",
-                 "pydantic", "matplotlib", "tokenizers", "transformers", "torch", "xllamacpp", "spacy")
+                 "pydantic", "matplotlib", "tokenizers", "transformers", "torch", "xllamacpp", "spacy",
+                 "text2num")
 
 
 def git_state(root: Path) -> dict[str, Any]:

@@ -15,9 +15,11 @@ import tiny
 
 from bench.config import ModelSpec, TaskSpec
 from bench.methods import MethodContext, get_method
+from bench.methods import rules_candidates as rc
 from bench.methods.extractive import select
 from bench.methods.lead_k import split_sentences
 from bench.methods.regex_extract import CHECKSUMS, output_value, reference_shape, typed_candidates
+from bench.methods.rules_features import Document
 from bench.metrics import extraction_scores
 from bench.tasks import Item, Task, load_task
 
@@ -92,6 +94,80 @@ def test_longest_amount_wins_and_checksums_tell_valid_identifiers() -> None:
     nir = "1 87 03 69 123 456"
     key = 97 - int(nir.replace(" ", "")) % 97
     assert CHECKSUMS["nir"](f"{nir} {key:02d}") and not CHECKSUMS["nir"](f"{nir} {(key + 1) % 97:02d}")
+
+
+@pytest.mark.parametrize(("kind", "text", "expected"), [
+    ("date", "née le vingt-deux novembre mille neuf cent quarante-neuf à Nîmes", ["1949-11-22"]),
+    ("date", "depuis le premier septembre deux mille vingt-quatre", ["2024-09-01"]),
+    ("date", "NEE LE SEPT MARS MILLE NEUF CENT SOIXANTE-NEUF", ["1969-03-07"]),
+    ("date", "le 21 octobre deux mille vingt-quatre", ["2024-10-21"]),
+    ("date", "la date limite était le quinze octobre, et le 1er mai", []),  # no year: no date
+    ("amount", "la somme de trente-cinq euros", ["35.00"]),
+    ("amount", "soit mille quatre cent soixante-dix euros.", ["1470.00"]),
+    ("amount", "un remboursement de quatre-vingt-dix-sept euros", ["97.00"]),
+    ("amount", "MA FACTURE EST DE 612,40 EUROS", ["612.40"]),
+    ("amount", "la facture cantine 42,60 e alors que", ["42.60"]),
+    ("reference", "Objet : FPS n° 2025 0412 6903 0007 81", ["202504126903000781"]),
+    ("reference", "n° allocataire 1234567 A, merci", ["1234567A"]),
+    ("reference", "votre dossier 2024/IR/00871 est", ["2024IR00871"]),
+    ("reference", "permis PC 069 123 24 00045.", ["PC0691232400045"]),
+    ("reference", "facture n° 2025-03-4471 du 03/04/2025", ["2025034471"]),
+    ("reference", "N° de prédemande : 25A8KZ4P2.", ["25A8KZ4P2"]),
+])
+def test_french_words_and_spaced_references_are_candidates(kind: str, text: str, expected: list[str]) -> None:
+    assert [rc.output_value(c) for c in rc.typed_candidates(text, kind)] == expected
+
+
+def test_ocr_confusions_are_undone_without_moving_offsets() -> None:
+    text = ("Té1éphone : O6 73 l9 42 85\nCommune : LANNI0N, Vi1le : Grenob1e\n"
+            "le 1er mai, CE2, 2e étage, jdupont1@example.fr")
+    clean = rc.ocr_clean(text)
+    assert len(clean) == len(text)
+    assert clean == ("Téléphone : 06 73 19 42 85\nCommune : LANNION, Ville : Grenoble\n"
+                     "le 1er mai, CE2, 2e étage, jdupont1@example.fr")
+    assert [rc.output_value(c) for c in rc.typed_candidates(rc.ocr_clean("né le l4/O3/1978"), "date")] == ["1978-03-14"]
+    assert rc.ocr_clean("le 1er ju1llet, 12 a1lée des V1gnes, 45OOO 0rléans, maeva.h0arau@example.net") == \
+        "le 1er juillet, 12 allée des Vignes, 45000 Orléans, maeva.hoarau@example.net"
+
+
+def test_text_candidates_cover_streets_complements_and_name_particles() -> None:
+    def texts(text: str) -> set[str]:
+        return {rc.output_value(c) or "" for c in rc.text_candidates(text, 4)}
+
+    assert "6 chemin des Oliviers" in texts("demeurant 6 chemin des Oliviers à Uzès (30700), je")
+    assert "Uzès" in texts("demeurant 6 chemin des Oliviers à Uzès (30700), je")
+    line = "Résidence Les Saules, bât. C, 14 allée des Peupliers\n69200 VÉNISSIEUX"
+    assert {"14 allée des Peupliers", "Résidence Les Saules, bât. C, 14 allée des Peupliers"} <= texts(line)
+    assert "lieu-dit Kerbiriou" in texts("j'habite au lieu-dit Kerbiriou, à Carhaix")
+    assert "de La Roche" in texts("Cordialement,\nArnaud de La Roche")
+    assert {"Nom", "Ferreira"} <= texts("| Champ | Valeur |\n| Nom | Ferreira |")
+    assert not any("@" in t for t in texts("De : Jean Roux <jean.roux@example.org>"))
+    assert texts("en cours d'examen, sur place") == set()
+    assert texts("Bonjour Madame, J'ai vu A-P. Merci") == set()  # greetings, titles, initials, "J'ai"
+
+
+def test_document_parts_tell_signature_quote_forward_and_heading_cues() -> None:
+    text = ("De : Ana Lima <ana@example.org>\nObjet : TR: facture\n\nBonjour Madame Roy,\nJe suis Ana Lima, "
+            "mère de Léo.\n\nCordialement,\nAna Lima\n\n---------- Message transféré ----------\n"
+            "De : Service <s@example.fr>\n> Madame,\n\n| Élève | |\n| Nom | Lima |")
+    doc = Document(text)
+
+    def tags(snippet: str, occurrence: int = 0) -> tuple[str, ...]:
+        position = -1
+        for _ in range(occurrence + 1):
+            position = text.index(snippet, position + 1)
+        return doc.line_tags[doc.line_of(position)]
+
+    assert "hdr=de" in tags("Ana Lima") and "fwd" not in tags("Ana Lima")
+    assert "greet" in tags("Roy")
+    assert "sig1" in tags("Ana Lima", 2) and "tail" in tags("Ana Lima", 2)
+    assert {"fwd", "hdr=de"} <= set(tags("Service"))
+    assert {"fwd", "quote"} <= set(tags("> Madame"))
+    assert "above=other" in tags("| Nom")
+    table = Document("| Nom | Prénom | Né le |\n|---|---|---|\n| PASQUIER | Élodie | 05/12/1991 |")
+    assert table.line_label(table.text.index("Élodie")) == ["pasquier", "prenom"]
+    assert doc.cue(text.index("Léo")) == ("other", True)
+    assert doc.cue(text.index("Ana Lima", 40)) == ("self", True)
 
 
 def test_reference_shapes_learned_from_train_values() -> None:

@@ -175,11 +175,13 @@ def _score(task: Task, loop: LoopResult[Any], samples_path: Path, cell: dict[str
     measured window; their predictions and scores go to the samples like the first set's.
     """
     from bench.metrics import per_item_scores, scores_for  # heavy (scipy, nltk): only after the window
+    from bench.metrics.collapse import collapse
 
     spec_t = task.spec
     labels = sorted(spec_t.labels) if spec_t.labels else None
     by_set: dict[str, dict[str, Any]] = {}
     sizes: dict[str, int] = {}
+    collapsed: dict[str, dict[str, Any] | None] = {}  # classification: one answer for most items (a warning)
     with samples_path.open("w", encoding="utf-8") as handle:
         for set_name, items in task.test_sets.items():
             preds = loop.predictions if set_name == "test" else [predict(item.text) for item in items]
@@ -191,6 +193,8 @@ def _score(task: Task, loop: LoopResult[Any], samples_path: Path, cell: dict[str
                                  budget=spec_t.length_budget_words)
             by_set[set_name] = {name: score.to_dict() for name, score in quality.items() if name in spec_t.metrics}
             sizes[set_name] = len(items)
+            if spec_t.kind == "classification":
+                collapsed[set_name] = collapse(preds, gold)
             per_item = per_item_scores(spec_t.kind, gold, preds, fields=spec_t.fields, also=also, sources=sources,
                                        budget=spec_t.length_budget_words)
             for item, pred, scores in zip(items, preds, per_item, strict=True):
@@ -198,7 +202,8 @@ def _score(task: Task, loop: LoopResult[Any], samples_path: Path, cell: dict[str
                 handle.write(json.dumps({"item_id": item.id, "test_set": set_name, "prediction": pred,
                                          "gold": item.target, **extra, "scores": scores},
                                         ensure_ascii=False) + "\n")
-    return {"quality": by_set["test"], "quality_sets": by_set, "n_items_by_set": sizes}
+    flags = {"collapse": collapsed["test"], "collapse_sets": collapsed} if collapsed else {}
+    return {"quality": by_set["test"], "quality_sets": by_set, "n_items_by_set": sizes, **flags}
 
 
 def main(argv: list[str]) -> int:

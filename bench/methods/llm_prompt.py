@@ -1,14 +1,17 @@
 """What the LLM methods share: prompt files next to the task, few-shot picking, usage totals.
 
 A prompt file is `tasks/<task>/prompts/<method>.txt` (or `<method>.<model id>.txt` to override it for
-one model). Lines before the first section header are comments. Sections start with `=== name ===`:
+one model); a task that ships none gets the method's default, `bench/methods/prompts/<method>.txt`.
+Lines before the first section header are comments. Sections start with `=== name ===`:
 - `system`: the instructions, with `{labels}` or `{fields}` (one `item` each) where the method lists them;
 - `item`: how one label (`{label}`, `{description}`) or field (`{name}`, `{type}`, `{description}`) reads;
 - `user`: one request, ending with `{text}` (a short answer cue like "Service :" may follow);
-- `answer`: the answer to a few-shot example (`{label}`, `{fields}` or `{summary}`).
+- `answer`: the answer to a few-shot example (`{label}`, `{fields}` or `{summary}`);
+- `keys`: extraction only, the short key of each field in the answer, one `field: key` line each.
 Few-shot examples are earlier turns of the conversation (`user` with the example's text, then `answer`);
-plain-text models get them as paragraphs. Everything before the last request is the same for every
-request, so llama.cpp evaluates only the new text. Placeholders are replaced by name only, so JSON
+plain-text models get them as paragraphs. With fixed examples, everything before the last request is the
+same for every request, so llama.cpp evaluates only the new text; examples chosen per request are
+evaluated with it. Placeholders are replaced by name only, so JSON
 braces in a prompt are left alone.
 """
 
@@ -28,7 +31,7 @@ from bench.runtimes.llamacpp import Generation, LlamaCppModel
 from bench.tasks import Item, Task
 
 SECTION = re.compile(r"^=== *([a-z]+) *===[ \t]*$", re.MULTILINE)
-SECTIONS = ("system", "item", "user", "answer")
+SECTIONS = ("system", "item", "user", "answer", "keys")
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 
@@ -74,11 +77,14 @@ def fill(template: str, **values: str) -> str:
     return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
+DEFAULT_PROMPTS = Path(__file__).parent / "prompts"  # for tasks that ship no prompt of their own
+
+
 def find_prompt(task: Task, method: str, model_id: str) -> Path:
     folder = task.directory / "prompts"
-    for name in (f"{method}.{model_id}.txt", f"{method}.txt"):
-        if (folder / name).is_file():
-            return folder / name
+    for path in (folder / f"{method}.{model_id}.txt", folder / f"{method}.txt", DEFAULT_PROMPTS / f"{method}.txt"):
+        if path.is_file():
+            return path
     raise ConfigError(folder / f"{method}.txt", None, None, f"prompt file for method '{method}' not found")
 
 
@@ -88,6 +94,22 @@ def clip_words(text: str, limit: int) -> str:
     if len(words) <= limit:
         return text
     return text[:words[limit - 1].end()] + " […]"
+
+
+def gist(text: str, limit: int) -> str:
+    """At most `limit` words of a text, its longest paragraphs first (kept in their order), then clipped.
+
+    A mail's longest paragraph is usually its request; the address block, greeting and signature go first.
+    """
+    paragraphs = [part.strip() for part in re.split(r"\n\s*\n", text) if part.strip()]
+    kept: set[int] = set()
+    count = 0
+    for index in sorted(range(len(paragraphs)), key=lambda i: (-len(paragraphs[i].split()), i)):
+        if count >= limit:
+            break
+        kept.add(index)
+        count += len(paragraphs[index].split())
+    return clip_words("\n\n".join(paragraphs[i] for i in sorted(kept)), limit)
 
 
 def pick_examples(items: list[Item], count: int, *, max_words: int, seed: int) -> list[Item]:
@@ -128,6 +150,7 @@ class LlmMethod(Method):
         self.generation_ms = 0.0
         self.invalid_outputs = 0  # outputs that did not parse and were replaced by the fallback
         self.truncated_outputs = 0  # generations stopped by max_tokens
+        self.distributions_read = 0  # next-token distributions read without generating (answer scoring)
 
     def choose_examples(self, train: list[Item]) -> list[Item]:
         return pick_examples(train, self.shots, max_words=self.example_max_words, seed=self.context.seed)
@@ -163,18 +186,37 @@ class LlmMethod(Method):
         except ValueError:
             return str(path)
 
-    def generate(self, text: str, *, max_tokens: int, grammar: str | None = None,
-                 stop: list[str] | None = None) -> Generation:
-        out = self.llm.generate(self.request(text), system=self.system or None, examples=self.turns,
+    def generate(self, text: str, *, max_tokens: int, grammar: str | None = None, stop: list[str] | None = None,
+                 turns: list[tuple[str, str]] | None = None) -> Generation:
+        """Generate the answer to one request; `turns` replaces the fixed few-shot turns (examples per request)."""
+        out = self.llm.generate(self.request(text), system=self.system or None,
+                                examples=self.turns if turns is None else turns,
                                 max_tokens=max_tokens, grammar=grammar, stop=stop)
-        self.requests += 1
-        self.tokens_in += out.prompt_tokens
-        self.cached_tokens += out.cached_tokens
+        self._count(out)
         self.tokens_out += out.completion_tokens
-        self.prompt_ms += out.prompt_ms
         self.generation_ms += out.generation_ms
         self.truncated_outputs += out.finish_reason == "length"
         return out
+
+    def read_next(self, text: str, *, turns: list[tuple[str, str]] | None = None, answer_start: str = "",
+                  n_probs: int = 100) -> Generation:
+        """The distribution of the answer's next token (after `answer_start`): nothing is generated.
+
+        Counted as prompt work only: the one token llama.cpp samples to return the distribution is not text
+        the method produces, so it stays out of the generated-token figures.
+        """
+        out = self.llm.next_tokens(self.request(text), system=self.system or None,
+                                   examples=self.turns if turns is None else turns,
+                                   answer_start=answer_start, n_probs=n_probs)
+        self._count(out)
+        self.distributions_read += 1
+        return out
+
+    def _count(self, out: Generation) -> None:
+        self.requests += 1
+        self.tokens_in += out.prompt_tokens
+        self.cached_tokens += out.cached_tokens
+        self.prompt_ms += out.prompt_ms
 
     def clip(self, text: str) -> str:
         return clip_words(text, self.max_input_words)
@@ -185,7 +227,7 @@ class LlmMethod(Method):
         return {
             "requests": self.requests, "tokens_in": self.tokens_in, "tokens_in_cached": self.cached_tokens,
             "tokens_out": self.tokens_out, "invalid_outputs": self.invalid_outputs,
-            "truncated_outputs": self.truncated_outputs,
+            "truncated_outputs": self.truncated_outputs, "distributions_read": self.distributions_read,
             "prompt_tokens_per_s": evaluated * 1000.0 / self.prompt_ms if self.prompt_ms else 0.0,
             "generation_tokens_per_s": self.tokens_out * 1000.0 / self.generation_ms if self.generation_ms else 0.0,
         }

@@ -1,7 +1,8 @@
 """llama.cpp for GGUF models, in-process through the `xllamacpp` bindings (prebuilt CPU wheel).
 
 `load` returns a `LlamaCppModel`: text in, text out, optionally constrained by a GBNF grammar, with the
-token counts and timings llama.cpp reports for every request. No task logic here.
+token counts and timings llama.cpp reports for every request; or text in, the distribution of the next
+token out (`next_tokens`), for scoring answers without generating them. No task logic here.
 
 Model options (models.yaml `options`):
 - `n_ctx` (default 4096): context window; task inputs are capped at ~400 words (~1,000 tokens) and the
@@ -32,6 +33,9 @@ class Generation:
     prompt_ms: float  # time to evaluate the non-cached prompt tokens
     generation_ms: float  # time to generate the completion tokens
     finish_reason: str  # stop | length
+    # With `n_probs`: the most probable next tokens at the first generated position, (text, log-probability)
+    # from the model's own distribution over the whole vocabulary (before any grammar or sampling).
+    top: tuple[tuple[str, float], ...] = ()
 
 
 class GenerationError(RuntimeError):
@@ -77,22 +81,41 @@ class LlamaCppModel:
         `examples` are (request, answer) pairs shown before `prompt`: earlier chat turns for chat models,
         "request answer" paragraphs for plain-text models.
         """
-        request: dict[str, Any] = {"max_tokens": max_tokens, "temperature": 0.0, "top_k": 1,
-                                   "cache_prompt": True}
+        request: dict[str, Any] = {"max_tokens": max_tokens}
         if grammar is not None:
             request["grammar"] = grammar
         if stop:
             request["stop"] = stop
+        return self._complete(request, prompt, system, examples)
+
+    def next_tokens(self, prompt: str, *, system: str | None = None, examples: Sequence[tuple[str, str]] = (),
+                    answer_start: str = "", n_probs: int = 100) -> Generation:
+        """The `n_probs` most probable first tokens of the answer, after `answer_start` when given.
+
+        `answer_start` is the beginning of the answer, written as if the model had produced it (the
+        assistant turn is prefilled for chat models; the text is appended for plain-text models), so that
+        the distribution of what follows it can be read. Only the new tokens are evaluated: the prompt is
+        reused from llama.cpp's cache, and one token is generated (counted in `completion_tokens`).
+        """
+        request: dict[str, Any] = {"max_tokens": 1, "n_probs": n_probs}
+        return self._complete(request, prompt, system, examples, answer_start)
+
+    def _complete(self, request: dict[str, Any], prompt: str, system: str | None,
+                  examples: Sequence[tuple[str, str]], answer_start: str = "") -> Generation:
+        request.update(temperature=0.0, top_k=1, cache_prompt=True)
         if self.chat:
             messages = [{"role": "system", "content": system}] if system else []
             for asked, answered in examples:
                 messages += [{"role": "user", "content": asked}, {"role": "assistant", "content": answered}]
-            request["messages"] = [*messages, {"role": "user", "content": prompt}]
+            messages.append({"role": "user", "content": prompt})
+            if answer_start:  # llama.cpp continues a final assistant message instead of opening a new one
+                messages.append({"role": "assistant", "content": answer_start})
+            request["messages"] = messages
             result = self._server.handle_chat_completions(request)
         else:
             blocks = [system] if system else []
             blocks += [f"{asked} {answered}" for asked, answered in examples]
-            request["prompt"] = "\n\n".join([*blocks, prompt])
+            request["prompt"] = "\n\n".join([*blocks, prompt]) + answer_start
             result = self._server.handle_completions(request)
         return _parse(result, chat=self.chat)
 
@@ -114,7 +137,22 @@ def _parse(result: Any, *, chat: bool) -> Generation:
         prompt_ms=float(timings.get("prompt_ms", 0.0)),
         generation_ms=float(timings.get("predicted_ms", 0.0)),
         finish_reason=str(choice.get("finish_reason") or ""),
+        top=_top_tokens(choice),
     )
+
+
+def _top_tokens(choice: dict[str, Any]) -> tuple[tuple[str, float], ...]:
+    """(text, log-probability) of the first position's most probable tokens, when `n_probs` asked for them."""
+    content = (choice.get("logprobs") or {}).get("content") or []
+    if not content:
+        return ()
+    return tuple((_token_text(entry), float(entry["logprob"])) for entry in content[0].get("top_logprobs", []))
+
+
+def _token_text(entry: dict[str, Any]) -> str:
+    """A token's text from its bytes (a piece of a multi-byte character decodes to U+FFFD)."""
+    raw = entry.get("bytes")
+    return bytes(raw).decode("utf-8", errors="replace") if raw is not None else str(entry.get("token", ""))
 
 
 def gguf_file(spec: ModelSpec, root: Path) -> Path:

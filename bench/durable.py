@@ -12,26 +12,16 @@ import os
 from pathlib import Path
 from typing import Any
 
+from bench.fsio import write_all
 from bench.results import RECORDS, SAMPLES, append_line, read_records
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-
-
 def append_block(path: Path, rows: list[dict[str, Any]]) -> None:
-    """Several lines in one append + fsync (a kill may tear it; `reconcile` cuts torn tails)."""
+    """Several lines in one append + fsync (a kill may tear it; `reconcile` cuts torn tails; a full disk raises)."""
     if not rows:
         return
-    data = "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows).encode("utf-8")
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        _write_all(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    write_all(path, "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows).encode("utf-8"),
+              append=True)
 
 
 def commit(run_dir: Path, record: dict[str, Any]) -> None:

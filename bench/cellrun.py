@@ -22,6 +22,9 @@ from typing import Any
 
 import psutil
 
+from bench import failures, netns
+from bench.datachecks import data_warnings
+from bench.fsio import WriteFailed, write_all
 from bench.lifeline import PARENT_ENV
 from bench.measure.memory import MB, maxrss_to_mb, peak_rss_mb
 from bench.measure.threads import thread_env
@@ -78,6 +81,7 @@ def _base_record(cell: Cell, settings: RunSettings, run_id: str) -> dict[str, An
         "threads": settings.threads, "profile": settings.profile, "gate": spec.good_enough.model_dump(),
         "data_sha256": cell.task.data_sha256,
         "source": cell.model.source.model_dump(), "attempt": uuid.uuid4().hex[:16],
+        "network_isolation": netns.isolation_mode(), "data_warnings": data_warnings(cell.task),
     }
 
 
@@ -195,31 +199,90 @@ def _log_tail(path: Path, lines: int = 6) -> list[str]:
     return rows[-lines:]
 
 
+def _prepare(cell: Cell, settings: RunSettings, run_dir: Path) -> Path:
+    """The cell's working folder, cleared of what an interrupted attempt left, with its cell.json."""
+    work = run_dir / "cells" / cell.id
+    try:
+        work.mkdir(parents=True, exist_ok=True)
+        _stop_orphan(work / "child.json")
+        for stale in ("result.json", "result.json.tmp", "samples.jsonl", "latency_ns.json"):  # never reuse them
+            (work / stale).unlink(missing_ok=True)
+    except OSError as exc:
+        raise WriteFailed(work, exc) from exc
+    payload = {**_cell_payload(cell, settings, run_dir), "network_isolation": netns.isolation_mode()}
+    write_all(work / "cell.json", json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+    return work
+
+
+def _spawn(work: Path, settings: RunSettings) -> subprocess.Popen[bytes]:
+    """The cell's process, in a network namespace of its own where the OS allows it (bench.netns)."""
+    command = [*(netns.namespace_prefix() or ()), sys.executable, "-m", "bench.cell", str(work / "cell.json"),
+               str(work / "result.json"), str(work / "samples.jsonl")]
+    try:
+        log = (work / "cell.log").open("wb")
+    except OSError as exc:
+        raise WriteFailed(work / "cell.log", exc) from exc
+    with log:
+        return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                env=_child_env(settings.threads, settings.pin_cpus), start_new_session=True)
+
+
+def _outcome(work: Path, code: int, watchdog_reason: str | None, run_dir: Path) -> dict[str, Any]:
+    """What the cell left: its result, or why there is none and whose fault that is."""
+    log_path = work / "cell.log"
+    if watchdog_reason is not None:
+        result: dict[str, Any] = {"status": "failed", "error": watchdog_reason, "failure": failures.MODEL}
+    elif (work / "result.json").is_file():
+        try:
+            result = json.loads((work / "result.json").read_bytes())
+        except (OSError, ValueError) as exc:
+            result = {"status": "failed", "error": f"infrastructure: the cell's result could not be read ({exc})",
+                      "failure": failures.INFRASTRUCTURE}
+    else:
+        infra = failures.of_exit(code, _log_tail(log_path), run_dir)
+        error, failure = infra or (_death(code, log_path), failures.MODEL)
+        result = {"status": "failed", "error": error, "failure": failure}
+    if result["status"] != "ok":
+        result.setdefault("failure", failures.MODEL)
+        result.setdefault("exit_code", code)
+        result["log_tail"] = _log_tail(log_path)
+    return result
+
+
+def _samples(work: Path, record: dict[str, Any], run_id: str, cell: Cell) -> list[dict[str, Any]]:
+    from bench.benchjson import stats_from_ns
+
+    samples: list[dict[str, Any]] = []
+    if (work / "samples.jsonl").is_file():
+        with (work / "samples.jsonl").open(encoding="utf-8") as handle:
+            samples = [{"run_id": run_id, "cell_id": cell.id, "attempt": record["attempt"], **json.loads(line)}
+                       for line in handle if line.strip()]
+    if (work / "latency_ns.json").is_file():
+        record["timing_s"] = stats_from_ns(json.loads((work / "latency_ns.json").read_bytes()))
+    return samples
+
+
 def run_one(cell: Cell, settings: RunSettings, run_dir: Path, run_id: str) -> dict[str, Any]:
     """Run a cell in a child process and return its record (never raises for a failing model).
 
-    The record's committed samples are in record["_samples"]; `commit` writes both.
+    The record's committed samples are in record["_samples"]; `commit` writes both. A file of the run that
+    cannot be written raises WriteFailed: the run stops there, and --resume finishes it once that is fixed.
     """
-    from bench.benchjson import stats_from_ns
-
-    work = run_dir / "cells" / cell.id
-    work.mkdir(parents=True, exist_ok=True)
-    cell_file, result_file, samples_file = work / "cell.json", work / "result.json", work / "samples.jsonl"
-    timing_file, pid_file, log_path = work / "latency_ns.json", work / "child.json", work / "cell.log"
-    _stop_orphan(pid_file)
-    for stale in (result_file, samples_file, timing_file):  # left by an interrupted attempt: never reuse them
-        stale.unlink(missing_ok=True)
-    cell_file.write_text(json.dumps(_cell_payload(cell, settings, run_dir), ensure_ascii=False), encoding="utf-8")
+    work = _prepare(cell, settings, run_dir)
+    pid_file = work / "child.json"
     record = _base_record(cell, settings, run_id)
     record["started_at"] = dt.datetime.now(dt.UTC).isoformat()
     started = time.perf_counter()
-    with log_path.open("wb") as log:
-        child = subprocess.Popen([sys.executable, "-m", "bench.cell", str(cell_file), str(result_file),
-                                  str(samples_file)], stdout=log, stderr=subprocess.STDOUT,
-                                 env=_child_env(settings.threads, settings.pin_cpus), start_new_session=True)
+    try:
+        child = _spawn(work, settings)
+    except OSError as exc:  # fork or exec refused (no memory, no process slot...): not the model's doing
+        record.update(status="failed", error=f"infrastructure: the cell process could not start ({exc})",
+                      failure=failures.INFRASTRUCTURE, wall_s=time.perf_counter() - started, n_samples=0,
+                      _samples=[])
+        return record
     watchdog = Watchdog(child.pid, settings.cell_timeout_s, settings.memory_cap_mb)
     try:
-        with contextlib.suppress(psutil.Error):
+        with contextlib.suppress(psutil.Error, OSError):
             pid_file.write_text(json.dumps({"pid": child.pid, "create_time": psutil.Process(child.pid).create_time()}),
                                 encoding="utf-8")
         watchdog.start()
@@ -248,25 +311,14 @@ def run_one(cell: Cell, settings: RunSettings, run_dir: Path, run_id: str) -> di
     record["cpu_system_s"] = usage.ru_stime
     if settings.memory_cap_mb is not None:
         record["memory_cap_mb"] = settings.memory_cap_mb
-    result: dict[str, Any] = {}
-    if watchdog.reason is not None:
-        result = {"status": "failed", "error": watchdog.reason}
-    elif result_file.is_file():
-        result = json.loads(result_file.read_text(encoding="utf-8"))
-    else:
-        result = {"status": "failed", "error": _death(child.returncode, log_path)}
-    if result["status"] != "ok":
-        result.setdefault("exit_code", child.returncode)
-        result["log_tail"] = _log_tail(log_path)
-    record.update(result)
+    record.update(_outcome(work, child.returncode, watchdog.reason, run_dir))
     samples: list[dict[str, Any]] = []
     if record["status"] == "ok":
-        if samples_file.is_file():
-            with samples_file.open(encoding="utf-8") as handle:
-                samples = [{"run_id": run_id, "cell_id": cell.id, "attempt": record["attempt"], **json.loads(line)}
-                           for line in handle if line.strip()]
-        if timing_file.is_file():
-            record["timing_s"] = stats_from_ns(json.loads(timing_file.read_text(encoding="utf-8")))
+        try:
+            samples = _samples(work, record, run_id, cell)
+        except (OSError, ValueError) as exc:
+            record.update(status="failed", error=f"infrastructure: the cell's samples could not be read ({exc})",
+                          failure=failures.INFRASTRUCTURE)
     record["n_samples"] = len(samples)
     record["_samples"] = samples
     return record

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -17,12 +16,15 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from bench import failures
 from bench.cellrun import cell_items, run_one
 from bench.config import PackageSource, PathSource
 from bench.durable import append_block, commit, reconcile
 from bench.errors import BenchError, ConfigError, ConfigErrors
+from bench.fsio import WriteFailed
 from bench.plan import Cell
-from bench.results import MANIFEST, read_records
+from bench.results import read_manifest, read_records
+from bench.runview import current_records
 from bench.settings import RunSettings
 from bench.yamlfile import line_of, load_yaml
 
@@ -82,7 +84,7 @@ def _dotted(*parts: str | int) -> str:
 
 def plan_resume(run_dir: Path, planned: list[Cell]) -> list[Cell]:
     """The cells of an earlier run, in its order; refuse if its data or weights changed since it started."""
-    manifest = json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
+    manifest = read_manifest(run_dir)
     by_id = {cell.id: cell for cell in planned}
     missing = [cid for cid in manifest["cells"] if cid not in by_id]
     if missing:
@@ -160,23 +162,29 @@ class _StopSignals:
 def run_cells(cells: list[Cell], settings: RunSettings, run_dir: Path, run_id: str,
               on_start: Callable[[Cell], None] | None = None,
               on_done: Callable[[Cell, dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
-    """Run the cells not yet recorded in `run_dir` (so a resumed run finishes only what is missing).
+    """Run the cells not yet recorded in `run_dir` (so a resumed run finishes only what is missing), and
+    again those whose last record is a failure of the machine rather than of the model (bench.failures).
 
     Raises RunInterrupted on SIGINT/SIGTERM/SIGHUP after killing the running cell; what was committed stays.
+    Raises WriteFailed (a full disk...) when a file of the run cannot be written; what was committed stays.
     """
     stops = _StopSignals()
     records = []
     with _run_lock(run_dir), stops.installed():
         reconcile(run_dir)
-        done = {r["cell_id"] for r in read_records(run_dir)}
+        done = {r["cell_id"] for r in current_records(read_records(run_dir)) if not failures.retryable(r)}
         for cell in cells:
             if cell.id in done:
                 continue
             if on_start is not None:
                 on_start(cell)
-            record = run_one(cell, settings, run_dir, run_id)
-            with stops.deferred():
-                commit(run_dir, record)
+            try:
+                record = run_one(cell, settings, run_dir, run_id)
+                with stops.deferred():
+                    commit(run_dir, record)
+            except WriteFailed as exc:
+                raise WriteFailed(exc.path, exc.cause, f"the run stopped; once that is fixed, finish it with "
+                                  f"`frugal-bench run --resume {run_dir.name}`") from exc
             done.add(cell.id)
             records.append(record)
             if on_done is not None:

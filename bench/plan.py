@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,12 +31,17 @@ def _yaml_index(model: ModelSpec, positions: dict[str, int]) -> int:
     return positions.get(model.id, 0)
 
 
-def load_models(path: Path) -> ModelsFile:
+def load_models(path: Path, tasks_dir: Path | None = None, tasks: Mapping[str, Task] | None = None) -> ModelsFile:
+    """models.yaml, validated; with `tasks_dir`, every task a model names must exist there, and with the
+    loaded `tasks`, every method must serve its task's kind (a typo would otherwise skip a cell silently,
+    or fail it only after the run started).
+    """
     data, lines = load_yaml(path)
     models = validate(ModelsFile, data, path, lines)
-    from bench.methods import METHODS
+    from bench.methods import METHOD_KINDS, METHODS
     from bench.runtimes import RUNTIMES
 
+    known = {d.name for d in discover_tasks(tasks_dir)} if tasks_dir is not None else None
     positions = {str(m.get("id")): i for i, m in enumerate(data["models"]) if isinstance(m, dict)}
     errors: list[ConfigError] = []
     for model in models.models:
@@ -43,10 +50,17 @@ def load_models(path: Path) -> ModelsFile:
             errors.append(ConfigError(path, line_of(lines, ("models", index, "runtime")), f"models.{index}.runtime",
                                       f"unknown runtime '{model.runtime}' (known: {sorted(RUNTIMES)})"))
         for task, method in model.tasks.items():
+            where = (path, line_of(lines, ("models", index, "tasks", task)), f"models.{index}.tasks.{task}")
             if method not in METHODS:
-                errors.append(ConfigError(path, line_of(lines, ("models", index, "tasks", task)),
-                                          f"models.{index}.tasks.{task}",
-                                          f"unknown method '{method}' (known: {sorted(METHODS)})"))
+                errors.append(ConfigError(*where, f"unknown method '{method}' (known: {sorted(METHODS)})"))
+            if known is not None and task not in known:
+                close = difflib.get_close_matches(task, sorted(known), n=1)
+                hint = f"did you mean '{close[0]}'? " if close else ""
+                errors.append(ConfigError(*where, f"no task '{task}' in {tasks_dir} ({hint}known: {sorted(known)})"))
+            kind = tasks[task].spec.kind if tasks is not None and task in tasks else None
+            if kind is not None and method in METHOD_KINDS and kind not in METHOD_KINDS[method]:
+                errors.append(ConfigError(*where, f"method '{method}' serves {'/'.join(sorted(METHOD_KINDS[method]))} "
+                                          f"tasks; '{task}' is a {kind} task"))
     if len(errors) == 1:
         raise errors[0]
     if errors:

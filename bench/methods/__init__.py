@@ -28,6 +28,15 @@ METHODS: dict[str, str] = {
     "llm_summarise": "bench.methods.llm_summarise:LlmSummarise",
 }
 
+CLASSIFICATION, SUMMARISATION, EXTRACTION = (frozenset({k}) for k in ("classification", "summarisation", "extraction"))
+# The task kinds each method serves, known without importing it (the runner checks models.yaml with it
+# before any cell starts); tests keep it equal to every class's own `kinds`.
+METHOD_KINDS: dict[str, frozenset[str]] = {
+    "tfidf_logreg": CLASSIFICATION, "embedding_head": CLASSIFICATION, "centroid": CLASSIFICATION,
+    "llm_route": CLASSIFICATION, "regex_extract": EXTRACTION, "ner_regex": EXTRACTION, "llm_extract": EXTRACTION,
+    "lead_k": SUMMARISATION, "extractive": SUMMARISATION, "llm_summarise": SUMMARISATION,
+}
+
 
 @dataclass(frozen=True)
 class MethodContext:

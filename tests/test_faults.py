@@ -1,7 +1,8 @@
-"""Fault injection: a run survives bad models, kills and bad input without losing or duplicating a record.
+"""Fault injection: a run survives bad models and kills without losing or duplicating a record.
 
 Cells run on the fault runtime (bench/runtimes/fault.py), which raises, crashes, eats memory, hangs,
 misses its weights or calls the internet on request; the rest of the run must go on and say why.
+Bad input and the other hostile conditions are catalogued in tests/hostile/.
 """
 
 from __future__ import annotations

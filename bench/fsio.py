@@ -20,9 +20,6 @@ INFRASTRUCTURE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errn
                                    errno.ENFILE})
 
 
-_write = os.write  # the one call every write goes through (tests replace it to play a full disk)
-
-
 class WriteFailed(BenchError):
     """A file of the run could not be written; the run stops, and --resume finishes it later."""
 
@@ -44,7 +41,7 @@ def write_all(path: Path, data: bytes, *, append: bool = False) -> None:
         try:
             view = memoryview(data)
             while view:
-                written = _write(fd, view)
+                written = os.write(fd, view)
                 if written <= 0:  # never seen in practice, but a loop on 0 would never end
                     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
                 view = view[written:]

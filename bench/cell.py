@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sys
 import time
 import traceback
@@ -28,7 +29,10 @@ from bench.measure.threads import pin_from_env  # noqa: E402
 
 PINNED = pin_from_env()  # before numpy & co. start their thread pools (affinity is inherited per thread)
 
+from bench import failures  # noqa: E402
 from bench.config import ModelSpec  # noqa: E402
+from bench.errors import BenchError  # noqa: E402
+from bench.fsio import WriteFailed, write_all  # noqa: E402
 from bench.measure.duty import ModelCallTimer, process_start_time  # noqa: E402
 from bench.measure.energy import EnergyMeter, EnergySettings  # noqa: E402
 from bench.measure.hardware import fingerprint, loaded_library_versions  # noqa: E402
@@ -206,6 +210,21 @@ def _score(task: Task, loop: LoopResult[Any], samples_path: Path, cell: dict[str
     return {"quality": by_set["test"], "quality_sets": by_set, "n_items_by_set": sizes, **flags}
 
 
+def _interfaces() -> list[str] | None:
+    """The network interfaces this process sees: only a loopback inside a network namespace of its own."""
+    try:
+        return sorted(name for _, name in socket.if_nameindex())
+    except OSError:
+        return None
+
+
+def write_result(path: Path, result: dict[str, Any]) -> None:
+    """Whole or not at all: a temporary file, fsynced, then renamed over RESULT.json."""
+    tmp = path.with_name(path.name + ".tmp")
+    write_all(tmp, json.dumps(result, ensure_ascii=False, default=str).encode("utf-8"))
+    os.replace(tmp, path)
+
+
 def main(argv: list[str]) -> int:
     startup_s = max(0.0, time.time() - process_start_time())
     cell_path, result_path, samples_path = (Path(a) for a in argv[1:4])
@@ -213,12 +232,17 @@ def main(argv: list[str]) -> int:
     try:
         result = {"status": "ok", **run_cell(cell, samples_path, startup_s, result_path.parent / TIMINGS)}
     except Exception as exc:  # the cell fails alone; the parent records why
-        result = {"status": "failed", "error": f"{type(exc).__name__}: {exc}",
+        result = {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "failure": failures.of_exception(exc),
                   "traceback": traceback.format_exc(limit=8)}
     result["peak_rss_cell_mb"] = peak_rss_mb()  # the whole cell, scoring (or the failure) included
-    tmp = result_path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(result, ensure_ascii=False, default=str), encoding="utf-8")
-    os.replace(tmp, result_path)
+    result["network_isolation"] = cell.get("network_isolation")
+    result["network_interfaces"] = _interfaces()
+    try:
+        write_result(result_path, result)
+    except (OSError, BenchError) as exc:  # a full disk, say: the parent reads the reason from this one line
+        cause = exc.cause if isinstance(exc, WriteFailed) else exc
+        print(f"{failures.CELL_SAYS} {cause} (writing {result_path.name})", file=sys.stderr, flush=True)
+        return failures.EXIT_WRITE_FAILED
     return 0 if result["status"] == "ok" else 1
 
 

@@ -1,27 +1,33 @@
-"""The command line: run, list, rank, report, install."""
+"""The command line: run, list, rank, report, install, compare.
+
+Exit codes: 0 done; 1 `compare` found a regression; 2 refused (bad input or option, unknown run, a file
+that cannot be read or written); 3 the run finished but some of its cells failed; 128+N stopped by signal N.
+"""
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.table import Table
 
-from bench.config import SuiteSpec, source_label
+from bench import cliargs
 from bench.errors import BenchError
 from bench.measure.duty import duty_cycle, process_start_time
 from bench.measure.energy import EnergySettings
 from bench.merge_cli import merge_command
-from bench.plan import Cell, load_models, load_suite, load_tasks, plan_cells, serving_method, task_kinds
+from bench.plan import Cell, load_models, load_suite, load_tasks, plan_cells, task_kinds
 from bench.profiles import resolve_target
 from bench.rescore import rescore_command
-from bench.shard import ShardCostsOpt, ShardOpt, check_resume, plan_shard
-from bench.weights_status import weights_status
+from bench.shard import ShardCostsOpt, ShardOpt
+
+EXIT_REGRESSION = 1
+EXIT_REFUSED = 2
+EXIT_CELLS_FAILED = 3
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Find the smallest AI model that is good enough for a public-service task.")
@@ -31,58 +37,31 @@ ModelsOpt = Annotated[Path, typer.Option("--models-file", help="Candidate models
 TasksOpt = Annotated[Path, typer.Option("--tasks-dir", help="Folder of tasks (one sub-folder with task.yaml each).")]
 ResultsOpt = Annotated[Path, typer.Option("--results", help="Where runs are written.")]
 SuiteOpt = Annotated[str, typer.Option("--suite", help="Named selection of tasks, models and item counts.")]
+KeyOpt = Annotated[str, typer.Option(help="Frugality key: energy, memory, latency, params, co2.")]
+RunIdArg = Annotated[str, typer.Argument(help="Run id, run folder, or 'latest' (the run results/latest points to).")]
+GateOpt = Annotated[list[str] | None, typer.Option(help="Override a gate: TASK=METRIC:MIN.")]
+VolumeOpt = Annotated[str | None, typer.Option(
+    help="Yearly requests for the procurement projection: a number or e.g. '10000 agents x 20 mails/day x 220 days'.")]
+ServiceHoursOpt = Annotated[float | None, typer.Option(
+    help="Service hours per year over which the volume is spread (default 1607).")]
+PeakOpt = Annotated[float | None, typer.Option(help="Peak-to-mean load ratio for the cores needed (default 1).")]
 
 
 def _suites_file(tasks_dir: Path) -> Path:
     return tasks_dir / "suites.yaml"
 
 
-def _parse_gates(values: list[str]) -> dict[str, tuple[str, float]]:
-    gates = {}
-    for value in values:
-        try:
-            task, rest = value.split("=", 1)
-            metric, threshold = rest.split(":", 1)
-            gates[task] = (metric, float(threshold))
-        except ValueError as exc:
-            raise typer.BadParameter(f"'{value}': expected TASK=METRIC:MIN, e.g. classify_mail=macro_f1:0.85") from exc
-    return gates
-
-
 @app.command("list")
 def list_command(models_file: ModelsOpt = Path("models.yaml"), tasks_dir: TasksOpt = Path("tasks"),
                  suite: Annotated[str | None, typer.Option(help="Show only what this suite selects.")] = None) -> None:
-    """Show the tasks (sizes, gates) and the model ladder (runtime, size, licence, tasks)."""
+    """Show the tasks (sizes, gates) and the model ladder (runtime, size, licence, tasks); never goes online."""
+    from bench.listing import models_table, tasks_table
+
     tasks = load_tasks(tasks_dir)
     models = load_models(models_file, {name: t.spec.kind for name, t in tasks.items()})
     chosen = load_suite(_suites_file(tasks_dir), suite) if suite else None
-    table = Table(title="Tasks")
-    for column in ("task", "kind", "version", "train", "dev", "test sets (items)", "gate"):
-        table.add_column(column, overflow="fold")
-    for name, task in tasks.items():
-        if chosen and chosen.tasks != "all" and name not in chosen.tasks:
-            continue
-        sizes = task.sizes()
-        gate = task.spec.good_enough
-        sets = ", ".join(f"{s} ({len(items)})" + (f" ≥ {task.set_gate(s)}" if task.set_gate(s) != gate.min else "")
-                         for s, items in task.test_sets.items())
-        table.add_row(name, task.spec.kind, str(task.spec.version), str(sizes["train"]), str(sizes["dev"]),
-                      sets, f"{gate.metric} ≥ {gate.min}")
-    console.print(table)
-    claimed = {t for m in models.models for t in m.tasks}
-    table = Table(title="Models")
-    for column in ("model", "family", "params", "size", "runtime", "source", "licence", "weights", "tasks"):
-        table.add_column(column, overflow="fold")
-    for model in models.models:
-        if chosen and chosen.models != "all" and model.id not in chosen.models:
-            continue
-        size, status = weights_status(model, models_file.parent)
-        table.add_row(model.id, model.family, f"{model.params:,}" if model.params else "–", size, model.runtime,
-                      source_label(model.source), model.licence, status,
-                      ", ".join(f"{name}:{method}" + ("" if name in model.tasks else " (default)")
-                                for name, task in tasks.items()
-                                if (method := serving_method(model, task, claimed)) is not None))
-    console.print(table)
+    console.print(tasks_table(tasks, chosen))
+    console.print(models_table(models, models_file.parent, chosen, tasks))
 
 
 @app.command()
@@ -95,18 +74,6 @@ def install(models_file: ModelsOpt = Path("models.yaml"), tasks_dir: TasksOpt = 
     models = [m for m in load_models(models_file).models if spec.models == "all" or m.id in spec.models]
     done = do_install(models, models_dir=models_file.parent)
     console.print(f"installed: {', '.join(done)}" if done else "all model packages already installed")
-
-
-def _resumable(results: Path, run: str) -> Path:
-    from bench.results import MANIFEST, resolve_run
-
-    try:
-        run_dir = resolve_run(results, run)
-    except FileNotFoundError as exc:
-        raise BenchError(f"cannot resume: {exc}") from exc
-    if not (run_dir / MANIFEST).is_file():
-        raise BenchError(f"cannot resume: {run_dir} has no {MANIFEST} (the run never started a cell)")
-    return run_dir
 
 
 def _print_interrupted(stop: Any, run_dir: Path, total: int, paths: list[Path]) -> None:
@@ -131,47 +98,45 @@ def run(
     model: Annotated[list[str] | None, typer.Option("--model", "-m", help="Only these model ids.")] = None,
     task: Annotated[list[str] | None, typer.Option("--task", "-t", help="Only these tasks.")] = None,
     threads: Annotated[int, typer.Option(
-        help="Threads per runtime (target-hardware cap); default: the profile's, else every CPU available.")] = 0,
+        help="Threads per runtime (target-hardware cap); default: the profile's, else every CPU available.",
+        callback=cliargs.THREADS)] = 0,
     profile: Annotated[str | None, typer.Option(
         help="Target-hardware profile from --profiles-file (threads, CPU pinning, wattages, PUE).")] = None,
     profiles_file: Annotated[Path, typer.Option(help="Target-hardware profiles.")] = Path("profiles.yaml"),
     country: Annotated[str, typer.Option(help="ISO3 country of the electricity grid.")] = "FRA",
     cpu_watts: Annotated[float | None, typer.Option(
         help="Target CPU's power at full load with --threads busy threads (W): the energy estimate uses it "
-             "instead of codecarbon's guess.")] = None,
+             "instead of codecarbon's guess.", callback=cliargs.WATTS)] = None,
     ram_watts: Annotated[float | None, typer.Option(
-        help="Target RAM's power (W), instead of codecarbon's model.")] = None,
-    carbon_intensity: Annotated[float | None, typer.Option(help="Grid gCO2e/kWh, overrides the country.")] = None,
+        help="Target RAM's power (W), instead of codecarbon's model.", callback=cliargs.RAM_WATTS)] = None,
+    carbon_intensity: Annotated[float | None, typer.Option(
+        help="Grid gCO2e/kWh, overrides the country.", callback=cliargs.CARBON)] = None,
     pue: Annotated[float | None, typer.Option(
-        help="Power usage effectiveness of the data centre (default: the profile's, else 1.0).")] = None,
-    test_items: Annotated[int | None, typer.Option(help="Override the suite's number of test items.")] = None,
+        help="Power usage effectiveness of the data centre (default: the profile's, else 1.0).",
+        callback=cliargs.PUE)] = None,
+    test_items: Annotated[int | None, typer.Option(
+        help="Override the suite's number of test items.", callback=cliargs.TEST_ITEMS)] = None,
     resume: Annotated[str | None, typer.Option(
-        help="Finish the missing cells of this run (id, folder or 'latest'), with the settings it recorded.")] = None,
-    key: Annotated[str, typer.Option(help="Frugality key: energy, memory, latency, params, co2.")] = "energy",
+        help="Finish the missing cells of this run (id, folder or 'latest'), with the settings it recorded; "
+             "cells that failed for a reason of the machine (e.g. a full disk) are run again.")] = None,
+    key: KeyOpt = "energy",
     memory_cap_mb: Annotated[float | None, typer.Option(
-        "--memory-cap-mb", help="Kill a cell whose resident memory passes this many MB (default: suite's).")] = None,
+        "--memory-cap-mb", help="Kill a cell whose resident memory passes this many MB (default: suite's).",
+        callback=cliargs.MEMORY_CAP)] = None,
     shard: ShardOpt = None,
     shard_costs: ShardCostsOpt = None,
 ) -> None:
-    """Run the suite: every (model, task) cell in its own process, then rank and write the report."""
-    _check_key(key)  # a wrong key fails now, not after the cells have run
-    from bench.manifest import build_manifest, git_state
-    from bench.report import build_report
-    from bench.results import MANIFEST, new_run_id, point_latest, read_records, write_json_atomic
-    from bench.runner import RunInterrupted, RunSettings, plan_resume, preflight, run_cells
+    """Run the suite: every (model, task) cell in its own process, then rank and write the report.
 
-    results.mkdir(parents=True, exist_ok=True)
+    Exits with 3 when the run finished but some of its cells failed (each failure is in the report).
+    """
+    cliargs.check_key(key)  # a wrong key fails now, not after the cells have run
+    from bench import launch
+    from bench.settings import RunSettings
+
     if resume:
-        run_dir = _resumable(results, resume)
-        recorded = json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
-        check_resume(recorded, shard, shard_costs)
-        settings = RunSettings.from_dict(recorded["settings"], models_file.parent)
-        suite, run_id = settings.suite, run_dir.name
-        planned = plan_cells(load_models(models_file, task_kinds(tasks_dir)),
-                             load_tasks(tasks_dir, sorted(recorded["tasks"])), SuiteSpec(description="resume"))
-        cells = plan_resume(run_dir, planned)
-        preflight(cells, models_file)
-        console.print(f"resuming {run_id} with the settings it recorded")
+        started = launch.resume(results, resume, models_file, tasks_dir, shard, shard_costs)
+        console.print(f"resuming {started.run_dir.name} with the settings it recorded")
     else:
         spec = load_suite(_suites_file(tasks_dir), suite)
         tasks = load_tasks(tasks_dir, task or (None if spec.tasks == "all" else list(spec.tasks)))
@@ -187,20 +152,28 @@ def run(
             energy=EnergySettings(country, target.pue, target.cpu_watts, target.ram_watts, carbon_intensity),
             models_dir=models_file.parent, memory_cap_mb=memory_cap_mb or spec.memory_cap_mb,
             pin_cpus=target.pin_cpus, profile=target.to_dict())
-        sharded = plan_shard(cells, shard, settings, results, shard_costs)  # without --shard: every cell
-        cells = sharded.cells
-        preflight(cells, models_file)  # a missing or altered weights file stops the run before it starts
-        run_id = new_run_id(git_state(Path.cwd()).get("git_sha")) + sharded.suffix
-        run_dir = results / run_id
-        run_dir.mkdir(parents=True)
-        manifest = build_manifest(run_id, sharded.planned, settings.to_dict(), Path.cwd())  # the plan's provenance
-        write_json_atomic(run_dir / MANIFEST, sharded.stamp(manifest))
-        for note in sharded.notes:
-            console.print(note)
-        point_latest(results, run_dir)
+        started = launch.start(results, cells, settings, models_file, Path.cwd(), shard, shard_costs)
+    _run_cells(started, key, [results, models_file, tasks_dir])
+
+
+def _run_cells(started: Any, key: str, paths: list[Path]) -> None:
+    """Run what `started` planned with a progress bar, then rank, report, and exit 3 if a cell failed."""
+    from bench.benchjson import write_benchmark_json
+    from bench.netns import NAMESPACE, isolation_mode
+    from bench.report import build_report
+    from bench.results import point_latest, read_records
+    from bench.runner import RunInterrupted, run_cells
+    from bench.runview import load_run
+
+    run_dir, cells, settings = started.run_dir, started.cells, started.settings
+    for warning in started.warnings:
+        console.print(f"[yellow]warning:[/] {escape(warning)}")
     done = {r["cell_id"] for r in read_records(run_dir)}
-    console.print(f"run {run_id}: {len(cells)} cells ({len(done)} already done), suite '{suite}', "
+    console.print(f"run {run_dir.name}: {len(cells)} cells ({len(done)} already recorded), suite '{settings.suite}', "
                   f"{settings.threads} threads, results in {run_dir}")
+    console.print("network: each cell runs in a network namespace of its own, without any interface"
+                  if isolation_mode() == NAMESPACE else "network: Python-level guard only (this system refuses "
+                  "unprivileged network namespaces): native code in a cell could still reach the network")
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TextColumn("ETA"), TimeRemainingColumn())
     # No auto-refresh: a redraw thread would wake 10 times a second and take CPU from the cell.
@@ -211,25 +184,28 @@ def run(
             progress.update(bar, description=f"{cell.task.name} × {cell.model.id}", refresh=True)
 
         def on_done(cell: Cell, record: dict[str, Any]) -> None:
-            status = "[green]ok[/]" if record["status"] == "ok" else f"[red]failed[/] ({record.get('error')})"
+            status = "[green]ok[/]" if record["status"] == "ok" else f"[red]failed[/] ({escape(str(record['error']))})"
             progress.console.print(f"{cell.task.name} × {cell.model.id}: {status} in {record['wall_s']:.1f} s")
             progress.advance(bar)
             progress.refresh()
 
         try:
-            ran = run_cells(cells, settings, run_dir, run_id, on_start, on_done)
+            ran = run_cells(cells, settings, run_dir, run_dir.name, on_start, on_done)
         except RunInterrupted as stop:
             progress.stop()
-            _print_interrupted(stop, run_dir, len(cells), [results, models_file, tasks_dir])
+            _print_interrupted(stop, run_dir, len(cells), paths)
             raise typer.Exit(128 + stop.signum) from None
-    point_latest(results, run_dir)
-    from bench.benchjson import write_benchmark_json
-
+    point_latest(paths[0], run_dir)
     write_benchmark_json(run_dir)  # timing figures for pytest-benchmark tooling
-    report = build_report(run_dir, key=_check_key(key))
+    report = build_report(run_dir, key=key)
     _print_rankings(run_dir, key, {})
     console.print(f"report: {report} and {report.with_suffix('.html')}")
     console.print(duty_cycle(ran, time.time() - process_start_time()).summary())
+    failed = load_run(run_dir).failed
+    if failed:
+        console.print(f"[red]{len(failed)} of {len(cells)} cells failed[/] (reasons in the report): exit code "
+                      f"{EXIT_CELLS_FAILED}")
+        raise typer.Exit(EXIT_CELLS_FAILED)
 
 
 def _print_rankings(run_dir: Path, key: str, gates: dict[str, tuple[str, float]], volume: str | None = None,
@@ -237,81 +213,60 @@ def _print_rankings(run_dir: Path, key: str, gates: dict[str, tuple[str, float]]
     """The recommendation table, why the others lost and, given a volume, the yearly projection."""
     from bench.report.console import print_run
 
-    print_run(console, run_dir, _check_key(key), gates, "en", _parse_volume(volume),
-              _assumptions(service_hours, peak_factor))
+    print_run(console, run_dir, cliargs.check_key(key), gates, "en", cliargs.parse_volume(volume),
+              cliargs.assumptions(service_hours, peak_factor))
 
 
-def _assumptions(service_hours: float | None, peak_factor: float | None) -> Any:
-    from bench.projection import PEAK_FACTOR, SERVICE_HOURS_PER_YEAR, Assumptions
+def _run_and_gates(results: Path, run_id: str, gate: list[str] | None) -> tuple[Path, dict[str, tuple[str, float]]]:
+    """The run asked for, and the gate overrides checked against its tasks and metrics."""
+    from bench.results import resolve_run
+    from bench.runview import load_run
 
-    try:
-        return Assumptions(SERVICE_HOURS_PER_YEAR if service_hours is None else service_hours,
-                           PEAK_FACTOR if peak_factor is None else peak_factor)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from exc
-
-
-def _check_key(key: str) -> str:
-    from bench.rank import FRUGALITY_KEYS
-
-    if key not in FRUGALITY_KEYS:
-        raise typer.BadParameter(f"'{key}': choose from {', '.join(FRUGALITY_KEYS)}", param_hint="--key")
-    return key
-
-
-def _parse_volume(volume: str | None) -> Any:
-    from bench.projection import VolumeError, parse_volume
-
-    if volume is None:
-        return None
-    try:
-        return parse_volume(volume)
-    except VolumeError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--volume") from exc
-
-
-VolumeOpt = Annotated[str | None, typer.Option(
-    help="Yearly requests for the procurement projection: a number or e.g. '10000 agents x 20 mails/day x 220 days'.")]
-ServiceHoursOpt = Annotated[float | None, typer.Option(
-    help="Service hours per year over which the volume is spread (default 1607).")]
-PeakOpt = Annotated[float | None, typer.Option(help="Peak-to-mean load ratio for the cores needed (default 1).")]
+    gates = cliargs.parse_gates(gate or [])
+    run_dir = resolve_run(results, run_id)
+    view = load_run(run_dir)  # a corrupt manifest is refused here, with its file and line
+    cliargs.check_gates(gates, view.manifest, view.records)
+    return run_dir, gates
 
 
 @app.command()
 def rank(
-    run_id: Annotated[str, typer.Argument(help="Run id, run folder, or 'latest'.")] = "latest",
+    run_id: RunIdArg = "latest",
     results: ResultsOpt = Path("results"),
-    key: Annotated[str, typer.Option(help="Frugality key: energy, memory, latency, params, co2.")] = "energy",
-    gate: Annotated[list[str] | None, typer.Option(help="Override a gate: TASK=METRIC:MIN.")] = None,
+    key: KeyOpt = "energy",
+    gate: GateOpt = None,
     volume: VolumeOpt = None,
     service_hours: ServiceHoursOpt = None,
     peak_factor: PeakOpt = None,
 ) -> None:
     """Apply the gates and rank the candidates of a run; print the recommendation per task."""
-    from bench.results import resolve_run
-
-    _print_rankings(resolve_run(results, run_id), key, _parse_gates(gate or []), volume, service_hours, peak_factor)
+    run_dir, gates = _run_and_gates(results, run_id, gate)
+    _print_rankings(run_dir, key, gates, volume, service_hours, peak_factor)
 
 
 @app.command()
 def report(
-    run_id: Annotated[str, typer.Argument(help="Run id, run folder, or 'latest'.")] = "latest",
+    run_id: RunIdArg = "latest",
     results: ResultsOpt = Path("results"),
-    key: Annotated[str, typer.Option(help="Frugality key: energy, memory, latency, params, co2.")] = "energy",
+    key: KeyOpt = "energy",
     lang: Annotated[str, typer.Option(help="Report language: fr or en.")] = "fr",
-    gate: Annotated[list[str] | None, typer.Option(help="Override a gate: TASK=METRIC:MIN.")] = None,
+    gate: GateOpt = None,
     volume: VolumeOpt = None,
     service_hours: ServiceHoursOpt = None,
     peak_factor: PeakOpt = None,
 ) -> None:
     """Rebuild the summary, charts and report (Markdown + HTML) of a run from its records alone."""
     from bench.report import build_report
-    from bench.results import resolve_run
+    from bench.runview import load_run
 
     if lang not in ("fr", "en"):
         raise typer.BadParameter(f"'{lang}': choose fr or en", param_hint="--lang")
-    path = build_report(resolve_run(results, run_id), key=_check_key(key), lang=lang, gates=_parse_gates(gate or []),
-                        volume=_parse_volume(volume), assumptions=_assumptions(service_hours, peak_factor))
+    run_dir, gates = _run_and_gates(results, run_id, gate)
+    projection = cliargs.parse_volume(volume), cliargs.assumptions(service_hours, peak_factor)
+    path = build_report(run_dir, key=cliargs.check_key(key), lang=lang, gates=gates, volume=projection[0],
+                        assumptions=projection[1])
+    for note in load_run(run_dir).notes("en"):
+        console.print(f"[yellow]warning:[/] {escape(note)}")
     console.print(f"report: {path} and {path.with_suffix('.html')}")
 
 
@@ -326,20 +281,23 @@ def compare(
     save_baseline: Annotated[bool, typer.Option(
         "--save-baseline", help="Write the baseline from the given run (default: latest); compare nothing.")] = False,
     key: Annotated[str, typer.Option(help="Frugality key of the recommendation compared.")] = "energy",
-    quality_tol: Annotated[float, typer.Option(help="Allowed quality drop, in points (absolute).")] = 2.0,
+    quality_tol: Annotated[float, typer.Option(help="Allowed quality drop, in points (absolute).",
+                                               callback=cliargs.TOLERANCE)] = 2.0,
     task_quality_tol: Annotated[list[str] | None, typer.Option(
         help="Per-task allowed drop: TASK=POINTS (repeatable).")] = None,
-    latency_tol: Annotated[float, typer.Option(help="Allowed relative rise of p50/p95 latency (0.5 = +50 %).")] = 0.5,
-    energy_tol: Annotated[float, typer.Option(help="Allowed relative rise of energy per 1000 requests.")] = 0.5,
-    memory_tol: Annotated[float, typer.Option(help="Allowed relative rise of peak memory.")] = 0.25,
+    latency_tol: Annotated[float, typer.Option(help="Allowed relative rise of p50/p95 latency (0.5 = +50 %).",
+                                               callback=cliargs.TOLERANCE)] = 0.5,
+    energy_tol: Annotated[float, typer.Option(help="Allowed relative rise of energy per 1000 requests.",
+                                              callback=cliargs.TOLERANCE)] = 0.5,
+    memory_tol: Annotated[float, typer.Option(help="Allowed relative rise of peak memory.",
+                                              callback=cliargs.TOLERANCE)] = 0.25,
     costs: Annotated[str, typer.Option(
         help="Compare latency/energy/memory: auto (only on the same machine and threads), always, never.")] = "auto",
     show_all: Annotated[bool, typer.Option("--all", help="Show every check, not only what changed.")] = False,
 ) -> None:
     """Regression gate: exit 1 with a diff table if quality dropped, costs rose or a recommendation changed."""
-    import os
-
     from bench import compare as cmp
+    from bench import comparecmd
 
     runs = list(runs or [])
     if len(runs) > 2:
@@ -347,22 +305,9 @@ def compare(
     if costs not in ("auto", "always", "never"):
         raise typer.BadParameter(f"'{costs}': choose auto, always or never", param_hint="--costs")
     if save_baseline:
-        source = cmp.load_side(runs[-1] if runs else "latest", results)
-        if source.run_dir is None:
-            raise BenchError("--save-baseline needs a run (id, folder or 'latest'), not a baseline file")
-        path, warnings = cmp.save_baseline(source.run_dir, baseline or cmp.default_baseline(results, source.suite))
-        for warning in warnings:
-            console.print(f"[yellow]warning:[/] {warning}")
-        console.print(f"baseline written: {path} (from run {source.label}); commit it to make it the reference")
+        comparecmd.save(console, runs[-1] if runs else "latest", results, baseline)
         return
-    candidate = cmp.load_side(runs[-1] if runs else "latest", results)
-    if len(runs) == 2:
-        reference = cmp.load_side(runs[0], results)
-    else:
-        path = baseline or cmp.default_baseline(results, candidate.suite)
-        if not path.is_file():
-            raise BenchError(cmp.missing_baseline_message(path, candidate.label))
-        reference = cmp.load_baseline(path)
+    reference, candidate = comparecmd.sides(runs, results, baseline)
     per_task = {}
     for value in task_quality_tol or []:
         name, _, points = value.partition("=")
@@ -370,26 +315,14 @@ def compare(
             per_task[name] = float(points)
         except ValueError as exc:
             raise typer.BadParameter(f"'{value}': expected TASK=POINTS", param_hint="--task-quality-tol") from exc
+        cliargs.TOLERANCE(per_task[name])
     tolerances = cmp.Tolerances(quality_points=quality_tol, latency=latency_tol, energy=energy_tol,
                                 memory=memory_tol, per_task_quality=per_task)
-    result = cmp.compare(reference, candidate, tolerances, key=_check_key(key), costs=costs)  # type: ignore[arg-type]
-    for note in result.notes:
-        console.print(f"[yellow]note:[/] {note}")
-    rows = result.shown(show_all)
-    if rows:
-        table = Table(title=f"{candidate.label} against {reference.label}")
-        for column in ("task", "model", "check", "reference", "candidate", "change", "limit", "verdict"):
-            table.add_column(column)
-        colours = {"regression": "bold red", "improved": "green", "note": "yellow", "ok": "dim"}
-        for c in rows:
-            table.add_row(c.task, c.model, c.what, c.reference, c.candidate, c.change, c.limit,
-                          f"[{colours[c.verdict]}]{c.verdict.upper() if c.verdict == 'regression' else c.verdict}[/]")
-        console.print(table)
-    written = cmp.write_outputs(result, candidate.run_dir, os.environ.get("GITHUB_STEP_SUMMARY"))
-    console.print(("[bold red]" if result.regressions else "[green]") + result.summary() + "[/]"
-                  + (f"; details in {written}" if written else ""))
+    result = cmp.compare(reference, candidate, tolerances, key=cliargs.check_key(key),
+                         costs=costs)  # type: ignore[arg-type]
+    comparecmd.show(console, result, reference, candidate, show_all)
     if result.regressions:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_REGRESSION)
 
 
 app.command("merge")(merge_command)
@@ -400,5 +333,13 @@ def main() -> None:
     try:
         app()
     except BenchError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise SystemExit(2) from exc
+        console.print(f"[red]error:[/] {escape(str(exc))}")
+        raise SystemExit(EXIT_REFUSED) from exc
+    except OSError as exc:  # a file of the user's that cannot be read or written: say which, without a traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        console.print(f"[red]error:[/] {escape(where + (exc.strerror or str(exc)))}")
+        raise SystemExit(EXIT_REFUSED) from exc
+
+
+if __name__ == "__main__":  # python -m bench.cli
+    main()

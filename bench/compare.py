@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from bench.config import LOWER_IS_BETTER
 from bench.errors import BenchError
 from bench.hwclass import split_tasks
-from bench.results import MANIFEST, read_records, resolve_run, write_json_atomic
+from bench.results import read_manifest, read_records, resolve_run, write_json_atomic
 
 if TYPE_CHECKING:
     from bench.rank import TaskRanking
@@ -151,14 +151,8 @@ def load_side(ref: str | Path, results_dir: Path) -> Side:
     path = Path(ref)
     if path.is_file():
         return load_baseline(path)
-    try:
-        run_dir = resolve_run(results_dir, str(ref))
-    except FileNotFoundError as exc:
-        raise BenchError(str(exc)) from exc
-    manifest_path = run_dir / MANIFEST
-    if not manifest_path.is_file():
-        raise BenchError(f"{run_dir} is not a run folder (no {MANIFEST})")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    run_dir = resolve_run(results_dir, str(ref))
+    manifest = read_manifest(run_dir)
     return Side(str(manifest.get("run_id") or run_dir.name), read_records(run_dir), manifest, run_dir.resolve())
 
 
@@ -183,7 +177,7 @@ def missing_baseline_message(path: Path, candidate: str) -> str:
 
 def save_baseline(run_dir: Path, path: Path) -> tuple[Path, list[str]]:
     """Write the baseline of a finished run; return its path and warnings (failed cells)."""
-    manifest = json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
+    manifest = read_manifest(run_dir)
     records = list({r["cell_id"]: r for r in read_records(run_dir)}.values())
     missing = [c for c in manifest.get("cells", []) if c not in {r["cell_id"] for r in records}]
     if missing:

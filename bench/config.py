@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from pathlib import PurePosixPath
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -212,6 +213,13 @@ Source = PackageSource | PathSource | HubSource | TrainedSource | RulesSource | 
 WeightsSource = PackageSource | PathSource | HubSource
 
 
+def _inside(names: list[str]) -> None:
+    """A file a model names must stay in its folder: models.yaml must not make the harness read or link others."""
+    bad = [n for n in names if PurePosixPath(n).is_absolute() or ".." in PurePosixPath(n).parts or "\\" in n]
+    if bad:
+        raise ValueError(f"file paths must stay inside the model folder (relative, without '..'): {bad}")
+
+
 class Asset(Strict):
     """A file a model needs that ships elsewhere: in another package (e.g. a tokenizer inside a zip).
 
@@ -223,6 +231,12 @@ class Asset(Strict):
     path: str
     member: str | None = None
     sha256: SHA256
+
+    @field_validator("path")
+    @classmethod
+    def _relative(cls, value: str) -> str:
+        _inside([value])
+        return value
 
 
 class ModelSpec(Strict):
@@ -240,6 +254,12 @@ class ModelSpec(Strict):
     tasks: dict[str, str] = {}
     options: dict[str, str | int | float | bool] = {}
     notes: str = ""
+
+    @field_validator("files", "assets")
+    @classmethod
+    def _in_folder(cls, value: dict[str, Any]) -> dict[str, Any]:
+        _inside(list(value))
+        return value
 
     @model_validator(mode="after")
     def _pinned(self) -> ModelSpec:

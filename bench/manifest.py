@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from bench import __version__
+from bench.datachecks import data_warnings
 from bench.measure.hardware import fingerprint
+from bench.netns import isolation_mode
 from bench.plan import Cell
 from bench.tasks import Task
 
@@ -55,12 +57,14 @@ def build_manifest(run_id: str, cells: list[Cell], settings: dict[str, Any], roo
         "settings": settings,
         "hardware": fingerprint(),
         "packages": package_versions(model_packages),
+        "network_isolation": isolation_mode(),
         "tasks": {name: {"version": t.spec.version, "kind": t.spec.kind, "data_sha256": t.data_sha256,
                          "sizes": t.sizes(), "labels": sorted(t.spec.labels) if t.spec.labels else None,
                          "test_sets": {s: {"items": len(items), "provenance": _provenance(t, s)}
                                        for s, items in t.test_sets.items()},
                          "gate": {**t.spec.good_enough.model_dump(),
-                                  "sets": {s: t.set_gate(s) for s in t.test_sets}}} for name, t in tasks.items()},
+                                  "sets": {s: t.set_gate(s) for s in t.test_sets}},
+                         "data_warnings": data_warnings(t)} for name, t in tasks.items()},
         "models": {mid: {"family": m.family, "runtime": m.runtime, "params": m.params, "licence": m.licence,
                          "source": m.source.model_dump(), "files_sha256": m.files} for mid, m in models.items()},
         "cells": [c.id for c in cells],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,7 +57,9 @@ def load_models(path: Path, tasks: dict[str, str] | None = None) -> ModelsFile:
             if method not in METHODS:
                 errors.append(ConfigError(*where, f"unknown method '{method}' (known: {sorted(METHODS)})"))
             elif tasks is not None and task not in tasks:
-                errors.append(ConfigError(*where, f"unknown task '{task}' (tasks: {sorted(tasks)})"))
+                close = difflib.get_close_matches(task, sorted(tasks), n=1)
+                hint = f"did you mean '{close[0]}'? " if close else ""
+                errors.append(ConfigError(*where, f"unknown task '{task}' ({hint}tasks: {sorted(tasks)})"))
             elif tasks is not None and METHOD_KINDS[method] != tasks[task]:
                 errors.append(ConfigError(*where, f"method '{method}' serves {METHOD_KINDS[method]} tasks, "
                                                   f"'{task}' is a {tasks[task]} task"))

@@ -13,11 +13,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from bench.errors import BenchError, ConfigError
+from bench.fsio import replace_atomic, write_all
+
+LATEST = "latest"
 RECORDS = "records.jsonl"
 SAMPLES = "samples.jsonl"
 MANIFEST = "manifest.json"
@@ -30,34 +35,58 @@ def new_run_id(git_sha: str | None, now: dt.datetime | None = None) -> str:
 
 
 def append_line(path: Path, row: dict[str, Any]) -> None:
-    """One write of one complete line, flushed to disk: a kill never leaves half a record."""
-    data = (json.dumps(row, ensure_ascii=False, default=str) + "\n").encode("utf-8")
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    """One complete line, flushed to disk: a kill never leaves half a record, a full disk raises."""
+    write_all(path, (json.dumps(row, ensure_ascii=False, default=str) + "\n").encode("utf-8"), append=True)
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
-    os.replace(tmp, path)
+    replace_atomic(path, json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8"))
 
 
 def read_records(run_dir: Path) -> list[dict[str, Any]]:
     """Records of a run; a torn last line (from a crash of an older writer) is ignored."""
+    return read_records_checked(run_dir)[0]
+
+
+def read_records_checked(run_dir: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """Records of a run, and one warning per line that could not be read (skipped)."""
     path = run_dir / RECORDS
     if not path.is_file():
-        return []
-    records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
+        return [], []
+    records, skipped = [], []
+    raw = path.read_bytes()
+    lines = raw.split(b"\n")
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
             continue
-    return records
+        try:
+            record = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            torn = number == len(lines)  # no newline after it: a write cut short by a kill
+            skipped.append(f"{path}:{number}: {'torn last line' if torn else 'unreadable line'} skipped ({exc})")
+            continue
+        if not isinstance(record, dict):
+            skipped.append(f"{path}:{number}: not a JSON object, skipped")
+            continue
+        records.append(record)
+    return records, skipped
+
+
+def read_manifest(run_dir: Path) -> dict[str, Any]:
+    """A run's manifest.json, or an error naming the file and the line where it is broken."""
+    path = run_dir / MANIFEST
+    if not path.is_file():
+        raise BenchError(f"{run_dir} is not a run folder (no {MANIFEST}: the run never started a cell)")
+    try:
+        data = json.loads(path.read_bytes())
+    except json.JSONDecodeError as exc:
+        raise ConfigError(path, exc.lineno, None, f"corrupt manifest: {exc.msg}; the run's provenance is lost, "
+                          "start a new run") from None
+    except (UnicodeDecodeError, OSError) as exc:
+        raise ConfigError(path, None, None, f"cannot read the manifest: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("cells", []), list):
+        raise ConfigError(path, 1, None, "corrupt manifest: not the JSON object a run writes; start a new run")
+    return data
 
 
 def flatten(record: dict[str, Any]) -> dict[str, Any]:
@@ -100,26 +129,70 @@ def write_summary(run_dir: Path, records: list[dict[str, Any]]) -> Path:
     return path
 
 
+class RunNotFound(BenchError):
+    """No run matches what the user asked for."""
+
+
+def create_run_dir(results_dir: Path, run_id: str) -> Path:
+    """A new, empty run folder; runs started in the same second get -2, -3... (mkdir is atomic)."""
+    try:
+        results_dir.mkdir(parents=True, exist_ok=True)
+        for attempt in range(1, 1000):
+            run_dir = results_dir / (run_id if attempt == 1 else f"{run_id}-{attempt}")
+            try:
+                run_dir.mkdir()
+            except FileExistsError:
+                continue
+            return run_dir
+    except OSError as exc:
+        raise BenchError(f"cannot create a run folder in {results_dir}: {exc.strerror}") from exc
+    raise BenchError(f"cannot create a run folder in {results_dir}: {run_id} and 998 variants exist")
+
+
+def _started(run_dir: Path) -> tuple[str, str]:
+    """Sort key of a run: its id's UTC second, then the manifest's finer creation time."""
+    try:
+        created = str(json.loads((run_dir / MANIFEST).read_bytes()).get("created_at") or "")
+    except (OSError, ValueError, AttributeError):
+        created = ""
+    return run_dir.name[:16], created
+
+
 def resolve_run(results_dir: Path, run: str | None) -> Path:
-    """A run directory from an id, a path, or 'latest'/None for the newest run."""
-    if run and Path(run).is_dir():
+    """A run directory from an id, a path, or 'latest'/None.
+
+    'latest' follows results/latest, the link every run moves to itself when it starts and when it ends,
+    so `latest` always means the same run for the link and for the commands; without the link (results
+    copied elsewhere), the run that started last.
+    """
+    if run and run != LATEST and Path(run).is_dir():
         return Path(run)
-    if run and run != "latest":
+    if run and run != LATEST:
         candidate = results_dir / run
         if not candidate.is_dir():
-            raise FileNotFoundError(f"no run '{run}' in {results_dir}")
+            known = sorted(p.name for p in results_dir.iterdir() if p.is_dir() and not p.is_symlink()) \
+                if results_dir.is_dir() else []
+            hint = f" (the newest: {', '.join(known[-3:])})" if known else ""
+            raise RunNotFound(f"no run '{run}' in {results_dir}{hint}")
         return candidate
-    runs = sorted(p for p in results_dir.iterdir() if p.is_dir() and not p.is_symlink() and (p / MANIFEST).is_file()) \
+    link = results_dir / LATEST
+    if link.is_symlink():
+        target = results_dir / os.readlink(link)
+        if (target / MANIFEST).is_file():
+            return target
+    runs = [p for p in results_dir.iterdir() if p.is_dir() and not p.is_symlink() and (p / MANIFEST).is_file()] \
         if results_dir.is_dir() else []
     if not runs:
-        raise FileNotFoundError(f"no run in {results_dir}: start one with `frugal-bench run`")
-    return runs[-1]
+        raise RunNotFound(f"no run in {results_dir}: start one with `frugal-bench run`")
+    return max(runs, key=_started)
 
 
 def point_latest(results_dir: Path, run_dir: Path) -> None:
-    link = results_dir / "latest"
-    tmp = results_dir / f".latest.{os.getpid()}.tmp"  # shards started together may share results_dir
-    if tmp.is_symlink() or tmp.exists():
-        tmp.unlink()
-    tmp.symlink_to(run_dir.name)
-    os.replace(tmp, link)
+    """Move results/latest to `run_dir` atomically; concurrent runs each use their own temporary link."""
+    link = results_dir / LATEST
+    tmp = results_dir / f".latest.{os.getpid()}.{uuid.uuid4().hex}.tmp"
+    try:
+        tmp.symlink_to(run_dir.name)
+        os.replace(tmp, link)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -49,14 +49,23 @@ def package_root(source: PackageSource) -> Path:
 
 
 def hub_root(source: HubSource, files: Iterable[str] = ()) -> Path:
-    """The local snapshot of a hub repository; downloads only when the hub is reachable and allowed.
+    """The local snapshot of a hub repository, from the cache only: the harness never downloads.
 
-    With `files` (the pinned ones), only those are fetched or required: a GGUF repository holds a dozen
+    With `files` (the pinned ones), only those are required: a GGUF repository holds a dozen
     quantisations of several GB each, and a cache holding just the one used is complete for us.
     """
-    from huggingface_hub import snapshot_download
+    from huggingface_hub import constants, snapshot_download
 
-    return Path(snapshot_download(source.hub, revision=source.revision, allow_patterns=list(files) or None))
+    patterns = list(files)
+    try:
+        return Path(snapshot_download(source.hub, revision=source.revision, allow_patterns=patterns or None,
+                                      local_files_only=True))
+    except Exception as exc:  # any failure of the cache lookup means: not usable offline
+        fetch = " ".join(["hf download", source.hub, "--revision", source.revision, *patterns])
+        raise BenchError(f"hub model '{source.hub}' (revision {source.revision}) is not in the local cache "
+                         f"{constants.HF_HUB_CACHE} ({type(exc).__name__}); runs are offline and never download. "
+                         f"Fetch it once on a machine with internet (`{fetch}`) and copy that cache here, or "
+                         "point HF_HOME at a copy") from exc
 
 
 def cache_dir() -> Path:

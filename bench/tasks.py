@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import random
 from dataclasses import dataclass, field
@@ -10,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.config import TaskSpec
+from bench.datachecks import duplicate_ids
+from bench.datafile import read_rows
 from bench.errors import ConfigError, ConfigErrors
 from bench.hashing import sha256_file
 from bench.yamlfile import load_model
@@ -24,6 +25,8 @@ class Item:
     text: str
     target: Target
     also: tuple[str, ...] = ()  # classification: other acceptable labels
+    path: Path | None = field(default=None, compare=False, repr=False)  # where the item was read, for errors
+    line: int | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -72,27 +75,9 @@ class Task:
         return Task(self.spec, self.directory, splits, self.data_sha256, self.extra, more)
 
 
-def _read_rows(path: Path, fmt: str) -> list[tuple[int, dict[str, Any]]]:
-    """Rows with their 1-based line numbers; a line that does not parse is an error naming it."""
-    rows: list[tuple[int, dict[str, Any]]] = []
-    if fmt == "csv":
-        with path.open(encoding="utf-8", newline="") as handle:
-            reader = csv.DictReader(handle)
-            for row in reader:
-                rows.append((reader.line_num, dict(row)))
-        return rows
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ConfigError(path, number, None, f"not valid JSON ({exc.msg})") from exc
-            if not isinstance(row, dict):
-                raise ConfigError(path, number, None, "each line must be a JSON object")
-            rows.append((number, row))
-    return rows
+def _read_rows(path: Path, spec: TaskSpec) -> list[tuple[int, dict[str, Any]]]:
+    columns = spec.data.columns
+    return read_rows(path, spec.data.format, [c for c in (columns.id, columns.input, columns.target) if c])
 
 
 def _to_item(spec: TaskSpec, path: Path, number: int, row: dict[str, Any], index: int) -> Item:
@@ -126,7 +111,7 @@ def _to_item(spec: TaskSpec, path: Path, number: int, row: dict[str, Any], index
         raise ConfigError(path, number, columns.target, "the reference summary must be a string")
     item_id = str(row[columns.id]) if columns.id and row.get(columns.id) is not None else f"{path.stem}-{index}"
     also = _also(spec, path, number, row)
-    return Item(item_id, text, target, also)
+    return Item(item_id, text, target, also, path, number)
 
 
 def _also(spec: TaskSpec, path: Path, number: int, row: dict[str, Any]) -> tuple[str, ...]:
@@ -150,7 +135,7 @@ def _load_file(spec: TaskSpec, path: Path) -> list[Item]:
         raise ConfigError(path, None, None, "data file not found")
     errors: list[ConfigError] = []
     items: list[Item] = []
-    for index, (number, row) in enumerate(_read_rows(path, spec.data.format)):
+    for index, (number, row) in enumerate(_read_rows(path, spec)):
         try:
             items.append(_to_item(spec, path, number, row, index))
         except ConfigError as err:
@@ -185,6 +170,9 @@ def load_task(directory: Path) -> Task:
                             data.split.dev_fraction if data.split else 0.0, data.split.seed if data.split else 13)
     splits.setdefault("train", [])
     splits.setdefault("dev", [])
+    duplicates = duplicate_ids((item for items in splits.values() for item in items), data.columns.id)
+    if duplicates:
+        raise ConfigErrors(duplicates[:20])
     if not splits["test"]:
         raise ConfigError(yaml_path, None, "data", "the test split is empty")
     more: dict[str, list[Item]] = {}

@@ -10,6 +10,7 @@ import pytest
 
 from bench.results import (
     MANIFEST,
+    RunNotFound,
     append_line,
     flatten,
     new_run_id,
@@ -34,16 +35,18 @@ def test_append_then_read_ignores_a_torn_last_line(tmp_path: Path) -> None:
 
 
 def test_resolve_run_latest_id_and_missing(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="no run"):
+    with pytest.raises(RunNotFound, match="no run"):
         resolve_run(tmp_path, None)
     for name in ("20261101T000000Z-aaaa", "20261102T000000Z-bbbb"):
         (tmp_path / name).mkdir()
         (tmp_path / name / MANIFEST).write_text("{}", encoding="utf-8")
+    assert resolve_run(tmp_path, None).name == "20261102T000000Z-bbbb"  # no link yet: the newest
     point_latest(tmp_path, tmp_path / "20261101T000000Z-aaaa")
-    assert resolve_run(tmp_path, None).name == "20261102T000000Z-bbbb"
-    assert resolve_run(tmp_path, "20261101T000000Z-aaaa").name == "20261101T000000Z-aaaa"
+    assert resolve_run(tmp_path, None).name == "20261101T000000Z-aaaa"  # the link, as results/latest says
+    assert resolve_run(tmp_path, "latest") == resolve_run(tmp_path, None)
+    assert resolve_run(tmp_path, "20261102T000000Z-bbbb").name == "20261102T000000Z-bbbb"
     assert (tmp_path / "latest").resolve().name == "20261101T000000Z-aaaa"
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(RunNotFound):
         resolve_run(tmp_path, "nope")
 
 

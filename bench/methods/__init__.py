@@ -29,8 +29,8 @@ METHODS: dict[str, str] = {
     "llm_summarise": "bench.methods.llm_summarise:LlmSummarise",
 }
 
-
-# The task kind each method serves (checked when models.yaml is loaded, without importing the methods).
+# The task kind each method serves, known without importing it (models.yaml is checked with it before any
+# cell starts); tests keep it equal to every class's own `kinds`.
 METHOD_KINDS: dict[str, str] = {
     "tfidf_logreg": "classification", "embedding_head": "classification", "centroid": "classification",
     "llm_route": "classification", "llm_score": "classification", "regex_extract": "extraction",

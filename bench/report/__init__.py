@@ -20,31 +20,27 @@ def build_report(run_dir: Path, key: str = "energy", lang: str = "fr",
                  gates: Mapping[str, tuple[str, float]] | None = None, volume: Volume | None = None,
                  assumptions: Assumptions | None = None) -> Path:
     """Rebuild summary, charts, report.md and report.html of a run; returns the path of report.md."""
-    import json
-    import os
-
+    from bench.fsio import replace_atomic
     from bench.paired import add_paired
     from bench.rank import rank_records
     from bench.report import html, markdown
     from bench.report.charts import all_charts
     from bench.report.document import build_document
     from bench.report.i18n import check_lang
-    from bench.results import MANIFEST, read_records, write_summary
+    from bench.results import write_summary
+    from bench.runview import load_run
 
     check_lang(lang)
-    records = read_records(run_dir)
-    manifest_path = run_dir / MANIFEST
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
+    view = load_run(run_dir)
+    records, manifest = view.records, view.manifest
     write_summary(run_dir, records)
     rankings = rank_records(records, key=key, gates=gates, manifest=manifest)
     add_paired(rankings, run_dir, manifest)
     ladder = list((manifest.get("models") or {}).keys())
     charts = all_charts(rankings, run_dir / "charts", lang=lang, ladder=ladder)
     title, blocks = build_document(records, manifest, rankings, charts, run_dir, lang=lang, key=key, volume=volume,
-                                   assumptions=assumptions)
+                                   assumptions=assumptions, notes=view.notes(lang))
     outputs = {"report.md": markdown.render(title, blocks), "report.html": html.render(title, blocks, run_dir, lang)}
     for name, text in outputs.items():
-        tmp = run_dir / f".{name}.tmp"
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, run_dir / name)
+        replace_atomic(run_dir / name, text.encode("utf-8"))
     return run_dir / "report.md"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from bench.paired import add_paired
@@ -16,7 +16,7 @@ from bench.rank import TaskRanking, rank_records
 from bench.report import i18n
 from bench.report.blocks import Bullets, Paragraph, Table
 from bench.report.document import projection_blocks, recommendation_table
-from bench.results import MANIFEST, read_records
+from bench.runview import load_run
 
 
 def _rich(text: str) -> str:
@@ -68,10 +68,10 @@ def print_rankings(console: Console, rankings: Sequence[TaskRanking], lang: str 
 def print_run(console: Console, run_dir: Path, key: str = "energy",
               gates: Mapping[str, tuple[str, float]] | None = None, lang: str = "en",
               volume: Volume | None = None, assumptions: Assumptions | None = None) -> None:
-    """Rank a saved run and print the result (used at the end of `run` and by `rank`)."""
-    records = read_records(run_dir)
-    manifest_path = run_dir / MANIFEST
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
-    rankings = rank_records(records, key=key, gates=gates, manifest=manifest)
-    add_paired(rankings, run_dir, manifest)
-    print_rankings(console, rankings, lang, volume, assumptions, records, manifest.get("hardware") or {})
+    """Rank a saved run and print the result (used at the end of `run` and by `rank`), then what it lacks."""
+    view = load_run(run_dir)
+    rankings = rank_records(view.records, key=key, gates=gates, manifest=view.manifest)
+    add_paired(rankings, run_dir, view.manifest)
+    print_rankings(console, rankings, lang, volume, assumptions, view.records, view.manifest.get("hardware") or {})
+    for note in view.notes(lang):
+        console.print(f"[yellow]warning:[/] {escape(note)}")

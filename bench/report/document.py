@@ -220,8 +220,8 @@ def _first_line(text: Any, limit: int = 300) -> str:
 def build_document(records: Sequence[Mapping[str, Any]], manifest: Mapping[str, Any],
                    rankings: Sequence[TaskRanking], charts: Mapping[str, Mapping[str, Path]], run_dir: Path,
                    lang: str = "fr", key: str = "energy", volume: Volume | None = None,
-                   assumptions: Assumptions | None = None) -> tuple[str, list[Block]]:
-    """The report as (title, blocks)."""
+                   assumptions: Assumptions | None = None, notes: Sequence[str] = ()) -> tuple[str, list[Block]]:
+    """The report as (title, blocks); `notes` (an incomplete run, skipped lines, data warnings) lead it."""
     i18n.check_lang(lang)
     keys = key_order(key)
     tolerance = rankings[0].tolerance if rankings else 0.05
@@ -235,6 +235,8 @@ def build_document(records: Sequence[Mapping[str, Any]], manifest: Mapping[str, 
                     tol=i18n.plain(tolerance * 100, lang))),
         Heading(2, t(lang, "rec_h")),
     ]
+    if notes:
+        blocks.append(Bullets(tuple(f"**⚠** {note}" for note in notes)))
     if rankings:
         blocks += [recommendation_table(rankings, lang),
                    Bullets(tuple(i18n.recommendation_sentence(r, lang, markup=True) for r in rankings))]

@@ -1,11 +1,13 @@
 """A runtime that misbehaves on request, so the harness's own tests can prove a run survives bad models.
 
 models.yaml selects the misbehaviour with fixed option values (nothing from the file is executed):
-  options: {fault: raise|segfault|oom|hang|no_weights|network|none, at: load|embed}
+  options: {fault: raise|segfault|oom|hang|no_weights|network|reach|none, at: load|embed}
 `none` is a working toy encoder (hashed bag of words), so a fault model can also be a healthy cell.
 `at: embed` defers the fault to the first embedding call (inside fit), after a successful load.
 Also: `hold_file: PATH` waits at load until PATH exists (a cell a test can interrupt at will), and
 `reserve_mb: N` maps N MB of address space without touching it, as runtimes' allocators do.
+`reach` tries 127.0.0.1:`reach_port` three ways the Python guard cannot see (the C socket module, libc's
+connect() through ctypes, a subprocess) and raises with what each got.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import numpy as np
 
 from bench.config import ModelSpec
 
-FAULTS = ("raise", "segfault", "oom", "hang", "no_weights", "network", "none")
+FAULTS = ("raise", "segfault", "oom", "hang", "no_weights", "network", "reach", "none")
 DIM = 64
 CHUNK_MB = 16
 
@@ -59,6 +61,34 @@ def _network() -> None:
     urllib.request.urlopen("https://huggingface.co/api/models/intfloat/multilingual-e5-small", timeout=60)
 
 
+def _reach(port: int) -> None:
+    import _socket
+    import socket
+    import struct
+    import subprocess
+    import sys
+
+    outcomes = {}
+    try:
+        raw = _socket.socket(_socket.AF_INET, _socket.SOCK_STREAM)
+        raw.settimeout(5)
+        raw.connect(("127.0.0.1", port))
+        raw.close()
+        outcomes["_socket"] = "reached"
+    except OSError as exc:
+        outcomes["_socket"] = f"refused(errno {exc.errno})"
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = libc.socket(socket.AF_INET, socket.SOCK_STREAM, 0)
+    address = struct.pack("=H", socket.AF_INET) + struct.pack("!H", port) + socket.inet_aton("127.0.0.1") + bytes(8)
+    code = libc.connect(fd, address, len(address))
+    outcomes["libc"] = "reached" if code == 0 else f"refused(errno {ctypes.get_errno()})"
+    libc.close(fd)
+    done = subprocess.run([sys.executable, "-c", f"import socket; socket.create_connection(('127.0.0.1', {port}), 5)"],
+                          capture_output=True, timeout=30, check=False)
+    outcomes["subprocess"] = "reached" if done.returncode == 0 else "refused"
+    raise RuntimeError("network probe: " + " ".join(f"{how}={what}" for how, what in outcomes.items()))
+
+
 class FaultEncoder:
     """A deterministic toy encoder; misbehaves on its first call when the fault is deferred."""
 
@@ -90,7 +120,8 @@ def load(spec: ModelSpec, root: Path | None, threads: int) -> FaultEncoder:
     reserve_mb = int(spec.options.get("reserve_mb", 0))
     reserved = mmap.mmap(-1, reserve_mb * 1024 * 1024) if reserve_mb else None  # virtual, never touched
     actions = {"raise": _raise, "segfault": _segfault, "oom": lambda: _oom(int(spec.options.get("oom_limit_mb", 4096))),
-               "hang": _hang, "no_weights": lambda: _no_weights(root), "network": _network, "none": None}
+               "hang": _hang, "no_weights": lambda: _no_weights(root), "network": _network,
+               "reach": lambda: _reach(int(spec.options.get("reach_port", 9))), "none": None}
     action = actions[fault]
     if action is not None and at == "load":
         action()

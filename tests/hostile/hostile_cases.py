@@ -213,9 +213,9 @@ CASES: dict[str, Case] = {
     "UTF-16 CSV": Case("list", csv_task(_csv().encode("utf-16")), "mails.csv:1: not UTF-8 (looks like UTF-16", 2),
     # CSV as spreadsheets write it
     "CSV with a byte-order mark": Case("list", csv_task(BOM + _csv().encode("utf-8")),
-                                       "my_mail classification 1 14 0 6", 0),
-    "CSV delimited by ;": Case("list", csv_task(_csv(";")), "my_mail classification 1 14 0 6", 0),
-    "CSV delimited by tabs": Case("list", csv_task(_csv("\t")), "my_mail classification 1 14 0 6", 0),
+                                       "my_mail classification 1 14 0 test (6)", 0),
+    "CSV delimited by ;": Case("list", csv_task(_csv(";")), "my_mail classification 1 14 0 test (6)", 0),
+    "CSV delimited by tabs": Case("list", csv_task(_csv("\t")), "my_mail classification 1 14 0 test (6)", 0),
     "CSV without the input column": Case("list", csv_task(_csv(";", header="texte,service")),
                                          "mails.csv:1: field 'message' the header has no column 'message': found "
                                          "['texte', 'service'] (delimiter ';'", 2),
@@ -225,7 +225,7 @@ CASES: dict[str, Case] = {
     "CSV row with too many fields": Case("list", csv_task(_csv(rows=[*CSV_ROWS[:3], ("a", "urbanisme,extra")])),
                                          "mails.csv:5: 3 fields where the header has 2", 2),
     "JSONL with a byte-order mark": Case("list", replace_bytes(TEST_JSONL, b'{"id": "t', BOM + b'{"id": "t'),
-                                         f"{TASK} classification 1 30 9 15", 0),
+                                         f"{TASK} classification 1 30 9 test (15)", 0),
     # Data
     "duplicate ids": Case(RUN, edit(TEST_JSONL, '"id": "test-1"', '"id": "test-0"'),
                           f"{TEST_JSONL}:2: field 'id' duplicate id 'test-0' (first at test.jsonl:1)", 2),
@@ -243,11 +243,11 @@ CASES: dict[str, Case] = {
     # Models that name what is not there
     "task name typo in a model": Case(RUN, edit("models.yaml", "{mini_route: embedding_head}",
                                                 "{mini_rout: embedding_head}"),
-                                      "models.yaml:9: field 'models.0.tasks.mini_rout' no task 'mini_rout' in tasks "
+                                      "models.yaml:9: field 'models.0.tasks.mini_rout' unknown task 'mini_rout' "
                                       "(did you mean 'mini_route'?", 2),
     "method of the wrong kind": Case(RUN, edit("models.yaml", "mini_route: embedding_head", "mini_route: lead_k"),
                                      f"models.yaml:9: field 'models.0.tasks.{TASK}' method 'lead_k' serves "
-                                     f"summarisation tasks; '{TASK}' is a classification task", 2),
+                                     f"summarisation tasks, '{TASK}' is a classification task", 2),
     "weights file outside the model folder": Case(RUN, edit("models.yaml", "      weights.bin:", "      ../w.bin:"),
                                                   "models.yaml:6: field 'models.0.files' Value error, file paths must "
                                                   "stay inside the model folder", 2),

@@ -55,6 +55,7 @@ def resume(results: Path, run: str, models_file: Path, tasks_dir: Path, shard: s
     except (KeyError, TypeError, AttributeError) as exc:
         raise _corrupt(run_dir, exc) from None
     preflight(cells, models_file)
+    point_latest(results, run_dir)  # `latest` is the run last started, resumed or finished
     return Launch(run_dir, cells, settings, _warnings(cells))
 
 

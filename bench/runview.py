@@ -22,7 +22,7 @@ NOTES = {
         "data": "data: {detail}",
     },
     "fr": {
-        "incomplete": "exécution incomplète : {done} cellules enregistrées sur {total} prévues (manquantes : "
+        "incomplete": "exécution incomplète : cellules enregistrées {done} sur {total} prévues (manquantes : "
                       "{missing}) ; le classement ne porte que sur celles-ci. Terminez-la avec `frugal-bench run "
                       "--resume {run_id}`.",
         "skipped": "ligne ignorée : {detail}",

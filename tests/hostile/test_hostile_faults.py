@@ -96,6 +96,24 @@ def test_a_read_only_results_folder_is_a_clean_error(workspace: Path) -> None:
         results.chmod(0o755)
 
 
+def test_the_report_of_an_incomplete_run_says_so_at_the_top(workspace: Path) -> None:
+    from bench.report import build_report
+
+    fake_run(planned=3, recorded=1, lines=("{oops",))(workspace)
+    run_dir = workspace / "results" / "20260101T000000Z-aaaa"
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    manifest["tasks"][TASK]["data_warnings"] = ["task 'mini_route': 1 of 15 test items have the same text as ..."]
+    (run_dir / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    for lang, words in (("en", ("incomplete run: 1 of 3 planned cells recorded", "unreadable line skipped",
+                                "data: task 'mini_route': 1 of 15")),
+                        ("fr", ("exécution incomplète : cellules enregistrées 1 sur 3 prévues", "ligne ignorée",
+                                "données : task 'mini_route'"))):
+        report = build_report(run_dir, lang=lang).read_text(encoding="utf-8")
+        top = report[:report.index("|")]  # before the first table: right under the recommendation heading
+        for fragment in words:
+            assert fragment in top, (lang, fragment, top)
+
+
 # ---------------------------------------------------------------- a full disk
 
 def _settings(root: Path) -> Any:

@@ -7,10 +7,18 @@ probability of every label as the answer is read from the model's next-token dis
 mail are evaluated once, and each further read (a prefix shared by several labels) costs one or two
 tokens. Nothing is generated, so no label wins by the prior of a first token alone.
 
-The label prior is then divided out (bench.methods.calibration): `calibration: dev` (default) measures
-the model's mean label distribution on `calibration_items` dev mails, each with its own examples, as
-in a real request; `content_free` on texts that carry no request; `none` leaves the scores as they
-are. `calibration_strength` (default 1) scales the correction. Model options: `shots` (default 2),
+The label prior is then divided out (bench.methods.calibration): `calibration: content_free` (default)
+measures the model's label distribution on texts that carry no request ("N/A", an empty mail, a bare
+greeting), each with examples drawn at random, three requests at fit time; `dev` measures it on
+`calibration_items` dev mails, each with its own examples as in a real request (as many requests);
+`none` leaves the scores as they are. `calibration_strength` (default 1) scales the correction.
+
+Chosen on 40 held-out classify_mail dev mails with Qwen2.5-Coder-0.5B (the other dev mails for the
+dev prior): uncalibrated, the model answers `adil` for 70 % of them with no example, 33 % with one;
+accuracy with 0 / 1 / 2 examples is 0.12 / 0.20 / 0.30 uncalibrated, 0.22 / 0.38 / 0.38 with the
+content-free prior, 0.28 / 0.32 / 0.35 with the prior of 14 dev mails, and the most frequent answer
+falls to 17-25 %. One example costs ~80 prompt tokens per request (214 tokens per mail instead of 133)
+and two ~160 (297) for no further gain: `shots` defaults to 1. Model options: `shots` (default 1),
 `example_words` (default 40: an example shows its longest paragraphs, the request, up to that many
 words: examples cost prompt tokens in every request),
 `calibration`, `calibration_items` (default 28), `calibration_strength`, `n_probs` (default 100).
@@ -33,7 +41,7 @@ CALIBRATIONS = ("dev", "content_free", "none")
 class LlmScore(LlmMethod):
     kinds = frozenset({"classification"})
     prompt_name = "llm_score"
-    default_shots = 2
+    default_shots = 1
     example_max_words = 40  # examples are clipped (option `example_words`): each costs tokens in every request
 
     @property
@@ -56,7 +64,7 @@ class LlmScore(LlmMethod):
         self.n_probs = int(options.get("n_probs", 100))
         self.example_words = int(options.get("example_words", self.example_max_words))
         self.strength = float(options.get("calibration_strength", 1.0))
-        calibration = str(options.get("calibration", "dev"))
+        calibration = str(options.get("calibration", "content_free"))
         if calibration not in CALIBRATIONS:
             raise ValueError(f"model '{self.spec.id}': calibration '{calibration}' unknown (known: {CALIBRATIONS})")
         out = super().fit(train, dev)  # system prompt; the examples are chosen per request

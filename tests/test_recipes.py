@@ -171,7 +171,7 @@ class RecordingSession:
     def install(self, *args: str) -> None:
         pass
 
-    def run(self, *args: str) -> None:
+    def run(self, *args: str, success_codes: list[int] | None = None) -> None:
         self.commands.append(args)
 
 

@@ -209,7 +209,7 @@ def test_html_renders_tables_and_images_in_headless_chromium(english: Path, tmp_
     expected_images = len(TASKS) * len(CHART_KINDS) + 1
     assert rendered["images"] == expected_images
     assert rendered["decoded"] == expected_images, "some embedded charts did not decode"
-    assert rendered["tables"] == 6  # recommendations, 2 projections, 2 full tables, failed cells
+    assert rendered["tables"] == 8  # recommendations, 2 projections, 2 full tables, 2 per-set tables, failed cells
     assert rendered["rows"] >= 14 and rendered["width"] > 300
     assert "<td><strong>tfidf-logreg</strong></td>" in dom
     assert "no candidate passes the gate" in dom

@@ -348,6 +348,9 @@ class SuiteSpec(Strict):
     # Tighter caps for slow rungs (model id -> limits), so a suite keeps its time budget; the items a
     # capped model sees are the first ones of the same seeded draw as everyone else's.
     model_items: dict[str, ItemLimits] = {}
+    # Slow rungs may be kept to some tasks (model id -> task names) so a small suite can give them enough
+    # items where they matter most instead of too few everywhere.
+    model_tasks: dict[str, list[str]] = {}
     min_energy_window_s: float = Field(5.0, gt=0)
     warmup_requests: int = Field(3, ge=0)
     cell_timeout_s: float = Field(1800, gt=0)

@@ -74,6 +74,11 @@ def load_suite(path: Path, name: str) -> SuiteSpec:
     suites = load_model(SuitesFile, path).suites
     if name not in suites:
         raise BenchError(f"unknown suite '{name}' in {path} (known: {sorted(suites)})")
+    known = {d.name for d in discover_tasks(path.parent)}  # suites.yaml sits in the tasks folder
+    strangers = sorted({t for names in suites[name].model_tasks.values() for t in names} - known)
+    if strangers:
+        raise BenchError(f"suite '{name}' in {path} keeps a model to unknown task(s) {strangers} "
+                         f"(known: {sorted(known)})")
     return suites[name]
 
 
@@ -95,9 +100,9 @@ def plan_cells(models: ModelsFile, tasks: dict[str, Task], suite: SuiteSpec,
         unknown = sorted(set(model_filter) - {m.id for m in models.models})
         if unknown:
             raise BenchError(f"unknown model(s) {unknown} (see models.yaml)")
-    unknown_caps = sorted(set(suite.model_items) - {m.id for m in models.models})
+    unknown_caps = sorted((set(suite.model_items) | set(suite.model_tasks)) - {m.id for m in models.models})
     if unknown_caps:
-        raise BenchError(f"suite caps items of unknown model(s) {unknown_caps} (see models.yaml)")
+        raise BenchError(f"suite limits unknown model(s) {unknown_caps} (see models.yaml)")
     task_names = list(tasks) if suite.tasks == "all" else [t for t in suite.tasks if t in tasks]
     ids = {m.id for m in models.models}
     for name in task_names:
@@ -108,6 +113,8 @@ def plan_cells(models: ModelsFile, tasks: dict[str, Task], suite: SuiteSpec,
     cells = []
     for name in task_names:
         for model in selected:
+            if model.id in suite.model_tasks and name not in suite.model_tasks[model.id]:
+                continue
             method = serving_method(model, tasks[name], claimed)
             if method is not None:
                 cells.append(Cell(model, tasks[name], suite.model_items.get(model.id), method))

@@ -95,3 +95,18 @@ def test_suite_caps_items_per_model(workspace: Path) -> None:
     assert cell_items({"train": None, "test": 2}, cells["route_a__only-a"]) == {"train": None, "test": 2}
     with pytest.raises(BenchError, match="unknown model"):
         plan_cells(models, tasks, SuiteSpec(description="x", model_items={"ghost": ItemLimits(test=1)}))
+
+
+def test_suite_keeps_a_slow_rung_to_some_tasks(workspace: Path) -> None:
+    models = load_models(workspace / "models.yaml")
+    tasks = load_tasks(workspace / "tasks")
+    everywhere = {c.id for c in plan_cells(models, tasks, SuiteSpec(description="x"))}
+    kept = {c.id for c in plan_cells(models, tasks, SuiteSpec(description="x", model_tasks={"only-a": []}))}
+    assert any(cell.endswith("__only-a") for cell in everywhere)
+    assert kept == {cell for cell in everywhere if not cell.endswith("__only-a")}
+    with pytest.raises(BenchError, match="unknown model"):
+        plan_cells(models, tasks, SuiteSpec(description="x", model_tasks={"ghost": ["route_a"]}))
+    suites = workspace / "tasks" / "suites.yaml"
+    suites.write_text("suites:\n  s: {description: x, model_tasks: {only-a: [route_z]}}\n", encoding="utf-8")
+    with pytest.raises(BenchError, match=r"unknown task.*route_z"):
+        load_suite(suites, "s")

@@ -42,8 +42,8 @@ from bench.measure.memory import RssSampler, peak_rss_mb, rss_mb  # noqa: E402
 from bench.measure.threads import cap_loaded_pools, cpu_affinity, os_threads, thread_env  # noqa: E402
 from bench.methods import MethodContext, get_method  # noqa: E402
 from bench.runtimes import get_runtime  # noqa: E402
-from bench.sources import resolve_and_verify  # noqa: E402
 from bench.tasks import Task, load_task  # noqa: E402
+from bench.weights.resolve import resolve_and_verify  # noqa: E402
 
 TIMINGS = "latency_ns.json"  # next to RESULT.json
 

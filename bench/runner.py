@@ -49,8 +49,8 @@ def preflight(cells: list[Cell], models_file: Path) -> None:
     Package and path sources are checked here; hub snapshots, assembled parts and derived variants are
     resolved (and verified) by the cell itself, and trained or rule-based models have no files.
     """
-    from bench.hashing import sha256_file
-    from bench.sources import model_root
+    from bench.weights.pinned import check_file
+    from bench.weights.roots import model_root
 
     data, lines = load_yaml(models_file)
     index = {str(m.get("id")): i for i, m in enumerate(data.get("models", [])) if isinstance(m, dict)}
@@ -66,14 +66,11 @@ def preflight(cells: list[Cell], models_file: Path) -> None:
             continue
         assert root is not None
         for name, expected in spec.files.items():
-            path, where = root / name, (*loc, "files", name)
-            if not path.is_file():
-                reason = f"model '{spec.id}': weights file not found: {path}"
-            elif (actual := sha256_file(path)) != expected:
-                reason = f"model '{spec.id}': {path} has sha256 {actual}, the pinned one differs; refusing to load it"
-            else:
-                continue
-            errors.append(ConfigError(models_file, line_of(lines, where), _dotted(*where), reason))
+            try:
+                check_file(spec, root / name, expected)
+            except BenchError as exc:
+                where = (*loc, "files", name)
+                errors.append(ConfigError(models_file, line_of(lines, where), _dotted(*where), str(exc)))
     if errors:
         raise ConfigErrors(errors)
 

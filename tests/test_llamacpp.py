@@ -19,7 +19,6 @@ import numpy as np
 import pytest
 from tiny import write_task
 
-from bench.assemble import assemble, assembled_path, is_assembled, join_parts
 from bench.config import ModelSpec
 from bench.errors import BenchError, ConfigError, HashMismatch
 from bench.methods import MethodContext, get_method
@@ -28,8 +27,9 @@ from bench.methods.llm_prompt import PromptFile, clip_words, fill
 from bench.methods.llm_route import parse_label
 from bench.methods.llm_summarise import tidy_summary
 from bench.runtimes import get_runtime
-from bench.sources import resolve_and_verify
 from bench.tasks import load_task
+from bench.weights.parts import assemble, assembled_path, is_assembled, join_parts
+from bench.weights.resolve import resolve_and_verify
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAT_TEMPLATE = ("{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"

@@ -23,7 +23,7 @@ import tiny
 from bench.config import ModelsFile, ModelSpec
 from bench.errors import BenchError, HashMismatch
 from bench.runtimes import get_runtime
-from bench.sources import resolve_and_verify
+from bench.weights.resolve import resolve_and_verify
 
 WORDS = ["bonjour", "madame", "monsieur", "impôts", "caf", "mairie", "logement", "aide", "dossier", "taxe",
          "##s", "##e", "je", "vous", "écris", "pour", "mon", "ma", "demande", "de", "la", "le"]
@@ -150,7 +150,7 @@ import json, sys
 from pathlib import Path
 from bench.config import ModelSpec
 from bench.runtimes import get_runtime
-from bench.sources import resolve_and_verify
+from bench.weights.resolve import resolve_and_verify
 spec = ModelSpec.model_validate_json(sys.argv[1])
 weights = resolve_and_verify(spec, Path("."))
 encoder = get_runtime("transformers").load(spec, weights.root, 1)

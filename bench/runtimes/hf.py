@@ -1,6 +1,6 @@
 """transformers + PyTorch on the CPU: a sentence encoder from a local model folder or a hub id.
 
-The folder comes from `bench.sources` (a package's files, a local path, or the hub cache snapshot of a hub
+The folder comes from `bench.weights` (a package's files, a local path, or the hub cache snapshot of a hub
 id); nothing is downloaded here (`local_files_only`), and code shipped with a model is never run
 (`trust_remote_code=False`). Options: `max_length` (256), `prefix` (""), `pooling` (mean | cls), `max_batch` (1).
 """

@@ -22,8 +22,8 @@ def main(argv: list[str]) -> int:
     from bench.config import ModelSpec
     from bench.methods import MethodContext, get_method
     from bench.runtimes import get_runtime
-    from bench.sources import resolve_and_verify
     from bench.tasks import load_task
+    from bench.weights.resolve import resolve_and_verify
 
     spec = ModelSpec.model_validate(cell["model"])
     limits = cell["items"]

@@ -61,8 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     from bench.metrics import scores_for
     from bench.plan import load_models
     from bench.runtimes import get_runtime
-    from bench.sources import resolve_and_verify
     from bench.tasks import load_task
+    from bench.weights.resolve import resolve_and_verify
 
     root = Path(__file__).resolve().parents[2]
     base = next(m for m in load_models(root / "models.yaml").models if m.id == args.model)

@@ -10,7 +10,7 @@ a new base or a new onnxruntime gives a new variant. Its `manifest.json` records
 each use re-hashes the files and refuses a mismatch. When the variant is missing at run time it is made in a
 separate process, so that the export's memory does not count in the cell's peak RSS.
 
-Usage: python -m bench.quantise MODEL_SPEC.json MODELS_DIR  (makes one variant; `frugal-bench install` does it)
+Usage: python -m bench.weights.derived MODEL_SPEC.json MODELS_DIR  (makes one variant; `frugal-bench install` does it)
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from typing import Any
 from bench.config import DerivedSource, ModelSpec
 from bench.errors import BenchError, HashMismatch
 from bench.hashing import sha256_file
-from bench.sources import ResolvedWeights, cache_dir, publish, resolve_and_verify
+from bench.weights.cache import cache_dir, publish
+from bench.weights.pinned import ResolvedWeights, pinned_weights
 
 MANIFEST = "manifest.json"
 ONNX_NAME = "model.onnx"
@@ -79,15 +80,23 @@ def _read_manifest(folder: Path) -> dict[str, Any] | None:
     return manifest
 
 
+def _base_weights(spec: ModelSpec, models_file_dir: Path) -> ResolvedWeights:
+    """The verified base: pinned files, or itself a variant (the int8 of an ONNX export)."""
+    base = _source(spec).base
+    if isinstance(base.source, DerivedSource):
+        return derived_weights(base, models_file_dir)
+    return pinned_weights(base, models_file_dir)
+
+
 def is_derived(spec: ModelSpec, models_file_dir: Path) -> bool:
     """Whether the variant is already in the cache (its base is verified on the way)."""
-    base = resolve_and_verify(_source(spec).base, models_file_dir)
+    base = _base_weights(spec, models_file_dir)
     return _read_manifest(variant_dir(spec, variant_key(spec, base))) is not None
 
 
 def derived_weights(spec: ModelSpec, models_file_dir: Path, *, in_process: bool = False) -> ResolvedWeights:
     """Verify the base, make the variant if it is not cached, and check every file against its manifest."""
-    base = resolve_and_verify(_source(spec).base, models_file_dir)
+    base = _base_weights(spec, models_file_dir)
     key = variant_key(spec, base)
     folder = variant_dir(spec, key)
     if _read_manifest(folder) is None:
@@ -114,7 +123,7 @@ def _make_in_child(spec: ModelSpec, models_file_dir: Path) -> None:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as handle:
         handle.write(spec.model_dump_json())
     try:
-        done = subprocess.run([sys.executable, "-m", "bench.quantise", handle.name, str(models_file_dir)],
+        done = subprocess.run([sys.executable, "-m", "bench.weights.derived", handle.name, str(models_file_dir)],
                               capture_output=True, text=True, check=False)
     finally:
         Path(handle.name).unlink(missing_ok=True)

@@ -19,13 +19,12 @@ from pathlib import Path
 from bench.config import ModelSpec, PartsSource, slug
 from bench.errors import BenchError, HashMismatch
 from bench.hashing import sha256_file
+from bench.weights.cache import cache_dir
 
 BLOCK = 1 << 20
 
 
 def assembled_dir(spec: ModelSpec) -> Path:
-    from bench.sources import cache_dir
-
     return cache_dir() / "models" / slug(spec.id)
 
 

@@ -63,11 +63,31 @@ def load_models(path: Path, tasks: dict[str, str] | None = None) -> ModelsFile:
             elif tasks is not None and METHOD_KINDS[method] != tasks[task]:
                 errors.append(ConfigError(*where, f"method '{method}' serves {METHOD_KINDS[method]} tasks, "
                                                   f"'{task}' is a {tasks[task]} task"))
+        errors.extend(_option_errors(model, index, path, lines))
     if len(errors) == 1:
         raise errors[0]
     if errors:
         raise ConfigErrors(errors)
     return models
+
+
+def _option_errors(model: ModelSpec, index: int, path: Path,
+                   lines: dict[tuple[str | int, ...], int]) -> list[ConfigError]:
+    """A model's options checked against its runtime, the methods that may serve it and derivations."""
+    from bench.methods import DEFAULT_METHODS, default_method
+    from bench.options import METHOD_OPTIONS, RUNTIME_OPTIONS, DerivationOptions, option_problems
+
+    if model.runtime not in RUNTIME_OPTIONS:
+        return []  # an unknown runtime is reported on its own
+    kinds = {kind for table in DEFAULT_METHODS.values() for kind in table}
+    methods = sorted({*model.tasks.values(), *(m for kind in kinds if (m := default_method(model, kind)))})
+    schemas = [RUNTIME_OPTIONS[model.runtime], *(METHOD_OPTIONS[m] for m in methods if m in METHOD_OPTIONS)]
+    if not isinstance(model.source, DerivedSource):
+        schemas.append(DerivationOptions)
+    owner = f"model '{model.id}' (runtime {model.runtime}, methods {', '.join(methods) or 'none'})"
+    return [ConfigError(path, line_of(lines, ("models", index, "options", key)), f"models.{index}.options.{key}",
+                        problem)
+            for key, problem in option_problems(model.options, schemas, owner).items()]
 
 
 def load_suite(path: Path, name: str) -> SuiteSpec:

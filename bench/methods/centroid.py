@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.metrics import f1_score
 
 from bench.methods import Method
+from bench.options import CentroidOptions, read_options
 from bench.runtimes import Encoder
 from bench.tasks import Item
 
@@ -40,8 +41,7 @@ class Centroid(Method):
     def fit(self, train: list[Item], dev: list[Item]) -> dict[str, Any]:
         if not train:
             raise ValueError(f"task '{self.task.name}' has no train split: centroid needs examples")
-        shots = self.spec.options.get("shots")
-        examples = self._pick(train, int(shots) if shots is not None else None)
+        examples = self._pick(train, read_options(CentroidOptions, self.spec.options).shots)
         labels = sorted({str(item.target) for item in examples})
         vectors = _normalise(embed_all(self.model, [item.text for item in examples]))
         targets = np.array([str(item.target) for item in examples])

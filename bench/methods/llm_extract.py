@@ -20,10 +20,10 @@ import re
 from typing import Any
 
 from bench.methods.llm_prompt import LlmMethod, fill, gbnf_literal
+from bench.options import LlmExtractOptions, read_options
 from bench.tasks import Item
 
 MAX_VALUE_CHARS = 120
-CONSTRAINTS = ("none", "grammar")
 MEMBER = re.compile(r'"([^"\\]+)"\s*:\s*("(?:[^"\\]|\\.)*"|null|-?\d+(?:\.\d+)?)')
 
 
@@ -114,11 +114,10 @@ class LlmExtract(LlmMethod):
     def fit(self, train: list[Item], dev: list[Item]) -> dict[str, Any]:
         out = super().fit(train, dev)
         self.short_keys = self.keys()
-        self.constraint = str(self.spec.options.get("constraint", "none"))
-        if self.constraint not in CONSTRAINTS:
-            raise ValueError(f"model '{self.spec.id}': constraint '{self.constraint}' unknown (known: {CONSTRAINTS})")
+        options = read_options(LlmExtractOptions, self.spec.options)
+        self.constraint = options.constraint
         self.grammar = fields_grammar(list(self.short_keys.values())) if self.constraint == "grammar" else None
-        self.max_tokens = int(self.spec.options.get("max_tokens", 16 + 12 * len(self.names)))
+        self.max_tokens = options.max_tokens or 16 + 12 * len(self.names)
         return {**out, "shots": self.shots, "max_tokens": self.max_tokens, "keys": self.short_keys,
                 "answer": "JSON object of the fields found only, short keys, generation stopped at '}'",
                 "constraint": "grammar: known keys, string values" if self.grammar else "none (parsed)"}

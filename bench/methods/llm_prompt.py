@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 from bench.config import ModelSpec
 from bench.errors import ConfigError
 from bench.methods import Method, MethodContext
+from bench.options import PromptOptions, read_options
 from bench.runtimes.llamacpp import Generation, LlamaCppModel
 from bench.tasks import Item, Task
 
@@ -136,8 +137,9 @@ class LlmMethod(Method):
             raise ValueError(f"method '{self.prompt_name}' needs a llama.cpp model, got {type(model).__name__}")
         self.llm: LlamaCppModel = model
         self.prompt = PromptFile.read(find_prompt(task, self.prompt_name, spec.id))
-        self.shots = int(spec.options.get("shots", self.default_shots))
-        self.max_input_words = int(spec.options.get("max_input_words", 600))  # keeps every prompt in n_ctx
+        options = read_options(PromptOptions, spec.options)
+        self.shots = self.default_shots if options.shots is None else options.shots
+        self.max_input_words = options.max_input_words
         self.examples: list[Item] = []
         self.system = ""  # rendered by `fit`: instructions with the task's labels or fields
         self.turns: list[tuple[str, str]] = []  # few-shot (request, answer) pairs, rendered by `fit`

@@ -33,9 +33,8 @@ from bench.methods.calibration import CONTENT_FREE, Prior, best
 from bench.methods.label_scores import LabelScores, score_labels
 from bench.methods.llm_prompt import LlmMethod, fill, gist
 from bench.methods.retriever import Retriever
+from bench.options import LlmScoreOptions, read_options
 from bench.tasks import Item
-
-CALIBRATIONS = ("dev", "content_free", "none")
 
 
 class LlmScore(LlmMethod):
@@ -60,20 +59,18 @@ class LlmScore(LlmMethod):
         self.predictions = 0
 
     def fit(self, train: list[Item], dev: list[Item]) -> dict[str, Any]:
-        options = self.spec.options
-        self.n_probs = int(options.get("n_probs", 100))
-        self.example_words = int(options.get("example_words", self.example_max_words))
-        self.strength = float(options.get("calibration_strength", 1.0))
-        calibration = str(options.get("calibration", "content_free"))
-        if calibration not in CALIBRATIONS:
-            raise ValueError(f"model '{self.spec.id}': calibration '{calibration}' unknown (known: {CALIBRATIONS})")
+        options = read_options(LlmScoreOptions, self.spec.options)
+        self.n_probs = options.n_probs
+        self.example_words = options.example_words or self.example_max_words
+        self.strength = options.calibration_strength
+        calibration: str = options.calibration
         out = super().fit(train, dev)  # system prompt; the examples are chosen per request
         self.train = train
         self.retriever = Retriever([item.text for item in train])
         self.answer = self.prompt.require("answer") if self.shots > 0 else ""
         if calibration == "dev" and not dev:
             calibration = "content_free"  # a task without a dev split
-        self.prior = self.measure_prior(calibration, dev, int(options.get("calibration_items", 28)))
+        self.prior = self.measure_prior(calibration, dev, options.calibration_items)
         favoured, share = self.prior.dominant()
         return {**out, "shots": self.shots, "examples": "the nearest train mails (TF-IDF cosine), nearest last",
                 "scoring": "probability of each label as the answer, from next-token distributions",

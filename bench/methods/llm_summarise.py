@@ -21,6 +21,7 @@ import re
 from typing import Any
 
 from bench.methods.llm_prompt import LlmMethod, fill
+from bench.options import LlmSummariseOptions, read_options
 from bench.tasks import Item
 
 DEFAULT_BUDGET = 60
@@ -70,9 +71,8 @@ class LlmSummarise(LlmMethod):
 
     def fit(self, train: list[Item], dev: list[Item]) -> dict[str, Any]:
         out = super().fit(train, dev)
-        per_word = float(self.spec.options.get("tokens_per_word", 2.2))
-        default = math.ceil(self.budget * per_word) + 8
-        self.max_tokens = int(self.spec.options.get("summary_max_tokens", default))
+        options = read_options(LlmSummariseOptions, self.spec.options)
+        self.max_tokens = options.summary_max_tokens or math.ceil(self.budget * options.tokens_per_word) + 8
         return {**out, "shots": self.shots, "length_budget_words": self.budget, "max_tokens": self.max_tokens,
                 "cut": "a summary over the budget or stopped by max_tokens is cut back to its last sentence "
                        "within the budget (counted in trimmed_outputs)"}

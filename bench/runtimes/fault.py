@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 
 from bench.config import ModelSpec
+from bench.options import FaultOptions, read_options
 
-FAULTS = ("raise", "segfault", "oom", "hang", "no_weights", "network", "reach", "none")
 DIM = 64
 CHUNK_MB = 16
 
@@ -110,18 +110,14 @@ class FaultEncoder:
 
 
 def load(spec: ModelSpec, root: Path | None, threads: int) -> FaultEncoder:
-    fault = str(spec.options.get("fault", "none"))
-    at = str(spec.options.get("at", "load"))
-    if fault not in FAULTS or at not in ("load", "embed"):
-        raise ValueError(f"model '{spec.id}': fault must be one of {FAULTS} and at one of load|embed")
-    hold = spec.options.get("hold_file")
-    while hold is not None and not Path(str(hold)).exists():
+    options = read_options(FaultOptions, spec.options)
+    fault, at, hold, reserve_mb = options.fault, options.at, options.hold_file, options.reserve_mb
+    while hold is not None and not Path(hold).exists():
         time.sleep(0.05)
-    reserve_mb = int(spec.options.get("reserve_mb", 0))
     reserved = mmap.mmap(-1, reserve_mb * 1024 * 1024) if reserve_mb else None  # virtual, never touched
-    actions = {"raise": _raise, "segfault": _segfault, "oom": lambda: _oom(int(spec.options.get("oom_limit_mb", 4096))),
+    actions = {"raise": _raise, "segfault": _segfault, "oom": lambda: _oom(options.oom_limit_mb),
                "hang": _hang, "no_weights": lambda: _no_weights(root), "network": _network,
-               "reach": lambda: _reach(int(spec.options.get("reach_port", 9))), "none": None}
+               "reach": lambda: _reach(options.reach_port), "none": None}
     action = actions[fault]
     if action is not None and at == "load":
         action()

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from bench.config import ModelSpec
+from bench.options import TransformersOptions, read_options
 
 
 def cap_threads(threads: int) -> None:
@@ -69,5 +70,5 @@ def load(spec: ModelSpec, root: Path | None, threads: int) -> HfEncoder:
         raise ValueError(f"model '{spec.id}': a transformers model needs a folder (package, path or hub id)")
     if not (root / "config.json").is_file():
         raise ValueError(f"model '{spec.id}': {root} has no config.json (is it a transformers model folder?)")
-    return HfEncoder(root, threads, int(spec.options.get("max_length", 256)), str(spec.options.get("prefix", "")),
-                     str(spec.options.get("pooling", "mean")), int(spec.options.get("max_batch", 1)))
+    options = read_options(TransformersOptions, spec.options)
+    return HfEncoder(root, threads, options.max_length, options.prefix, options.pooling, options.max_batch)

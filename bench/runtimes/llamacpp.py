@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.config import ModelSpec
+from bench.options import LlamaCppOptions, read_options
 
 DEFAULT_CTX = 4096
 
@@ -167,6 +168,5 @@ def gguf_file(spec: ModelSpec, root: Path) -> Path:
 def load(spec: ModelSpec, root: Path | None, threads: int) -> LlamaCppModel:
     if root is None:
         raise ValueError(f"model '{spec.id}': llama.cpp needs a GGUF file on disk")
-    options = spec.options
-    return LlamaCppModel(gguf_file(spec, root), threads, n_ctx=int(options.get("n_ctx", DEFAULT_CTX)),
-                         chat=bool(options.get("chat", True)))
+    options = read_options(LlamaCppOptions, spec.options)
+    return LlamaCppModel(gguf_file(spec, root), threads, n_ctx=options.n_ctx, chat=options.chat)

@@ -15,6 +15,7 @@ import numpy as np
 import onnxruntime as ort
 
 from bench.config import ModelSpec
+from bench.options import EncoderOptions, read_options
 
 
 def session(path: Path | bytes, threads: int) -> ort.InferenceSession:
@@ -77,5 +78,5 @@ def load(spec: ModelSpec, root: Path | None, threads: int) -> Any:
     tokenizers = [name for name in names if name.endswith("tokenizer.json")]
     if not tokenizers:
         return model
-    return OnnxEncoder(model, root / tokenizers[0], int(spec.options.get("max_length", 256)),
-                       str(spec.options.get("prefix", "")), int(spec.options.get("max_batch", 1)))
+    options = read_options(EncoderOptions, spec.options)
+    return OnnxEncoder(model, root / tokenizers[0], options.max_length, options.prefix, options.max_batch)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.config import ModelSpec
+from bench.options import SpacyOptions, read_options
 
 
 def pipeline_dir(root: Path) -> Path:
@@ -29,7 +30,7 @@ def load(spec: ModelSpec, root: Path | None, threads: int) -> Any:
     if root is None:
         raise ValueError(f"model '{spec.id}': a spaCy model needs its folder")
     folder = pipeline_dir(root)
-    wanted = str(spec.options.get("components", "")).strip()
+    wanted = read_options(SpacyOptions, spec.options).components.strip()
     exclude: list[str] = []
     if wanted:
         keep = {name.strip() for name in wanted.split(",") if name.strip()}

@@ -30,7 +30,6 @@ from bench.measure.threads import pin_from_env  # noqa: E402
 PINNED = pin_from_env()  # before numpy & co. start their thread pools (affinity is inherited per thread)
 
 from bench import failures  # noqa: E402
-from bench.config import ModelSpec  # noqa: E402
 from bench.errors import BenchError  # noqa: E402
 from bench.fsio import WriteFailed, write_all  # noqa: E402
 from bench.measure.duty import ModelCallTimer, process_start_time  # noqa: E402
@@ -41,6 +40,7 @@ from bench.measure.loop import LoopResult, measured_loop  # noqa: E402
 from bench.measure.memory import RssSampler, peak_rss_mb, rss_mb  # noqa: E402
 from bench.measure.threads import cap_loaded_pools, cpu_affinity, os_threads, thread_env  # noqa: E402
 from bench.methods import MethodContext, get_method  # noqa: E402
+from bench.record import CellJob  # noqa: E402
 from bench.runtimes import get_runtime  # noqa: E402
 from bench.tasks import Task, load_task  # noqa: E402
 from bench.weights.resolve import resolve_and_verify  # noqa: E402
@@ -68,28 +68,26 @@ class Window:
         self.tokens_after = TokenCounts.read(self.method)
 
 
-def run_cell(cell: dict[str, Any], samples_path: Path, startup_s: float,
+def run_cell(job: CellJob, samples_path: Path, startup_s: float,
              timings_path: Path | None = None) -> dict[str, Any]:
     sampler = RssSampler().start()
     phases: dict[str, float] = {"startup_s": startup_s}
-    spec = ModelSpec.model_validate(cell["model"])
-    method_name = cell.get("method") or spec.tasks[cell["task"]]
-    limits = cell["items"]
+    spec, method_name = job.model, job.method
     t0 = time.perf_counter()
-    task = load_task(Path(cell["task_dir"])).limited(limits.get("train"), limits.get("test"), seed=cell["seed"])
+    task = load_task(job.task_dir).limited(job.items.train, job.items.test, seed=job.seed)
     phases["task_data_s"] = time.perf_counter() - t0
-    threads = int(cell["threads"])
+    threads = job.threads
     out: dict[str, Any] = {"method": method_name, "n_train_items": len(task.splits["train"]),
                            "n_dev_items": len(task.splits["dev"]), "n_test_items": len(task.splits["test"])}
 
     t0 = time.perf_counter()
-    weights = resolve_and_verify(spec, Path(cell["models_dir"]))
+    weights = resolve_and_verify(spec, job.models_file_dir)
     phases["verify_weights_s"] = time.perf_counter() - t0
     out.update(weights_sha256=weights.sha256, weights_bytes=weights.size_bytes, hash_status=weights.status)
 
     # The energy meter is built (codecarbon imported, hardware detected) before the baseline: it is harness.
     t0 = time.perf_counter()
-    meter = EnergyMeter(EnergySettings(**cell["energy"]), threads)
+    meter = EnergyMeter(EnergySettings(**job.energy.model_dump()), threads)
     phases["meter_setup_s"] = time.perf_counter() - t0
 
     out["rss_baseline_mb"] = rss_mb()
@@ -99,11 +97,11 @@ def run_cell(cell: dict[str, Any], samples_path: Path, startup_s: float,
     out["rss_after_load_mb"] = rss_mb()
     out["rss_model_increase_mb"] = out["rss_after_load_mb"] - out["rss_baseline_mb"]
 
-    artifacts = Path(cell["artifacts_dir"])
+    artifacts = job.artifacts_dir
     artifacts.mkdir(parents=True, exist_ok=True)
     with ModelCallTimer(model) as calls:  # the model's own work while the method is built and fitted
         t0 = time.perf_counter()
-        method = get_method(method_name)(model, spec, task, MethodContext(threads, artifacts, cell["seed"]))
+        method = get_method(method_name)(model, spec, task, MethodContext(threads, artifacts, job.seed))
         t1 = time.perf_counter()
         out["fit"] = method.fit(task.splits["train"], task.splits["dev"])
         t2 = time.perf_counter()
@@ -116,8 +114,8 @@ def run_cell(cell: dict[str, Any], samples_path: Path, startup_s: float,
 
     test = task.splits["test"]
     window = Window(meter, sampler, method)
-    loop = measured_loop(method.predict, [item.text for item in test], min_window_s=cell["min_energy_window_s"],
-                         warmup=cell["warmup_requests"], window=window)
+    loop = measured_loop(method.predict, [item.text for item in test], min_window_s=job.min_energy_window_s,
+                         warmup=job.warmup_requests, window=window)
     out["peak_rss_mb"] = peak_rss_mb()  # kernel high-water mark: load, fit and serving, not the scoring below
     out["process_os_threads"] = os_threads()
     sampler.stop()
@@ -125,7 +123,7 @@ def run_cell(cell: dict[str, Any], samples_path: Path, startup_s: float,
     out["peak_rss_model_increase_mb"] = out["peak_rss_mb"] - out["rss_baseline_mb"]
     phases.update(warmup_s=loop.warmup_s, inference_s=loop.inference_s)
     t0 = time.perf_counter()
-    out.update(_window_figures(loop, meter, window, cell["warmup_requests"]))
+    out.update(_window_figures(loop, meter, window, job.warmup_requests))
     usage = getattr(method, "usage", None)
     if callable(usage):  # generative methods' own totals (tokens, invalid outputs...), whole cell
         out["method_usage"] = usage()
@@ -134,7 +132,7 @@ def run_cell(cell: dict[str, Any], samples_path: Path, startup_s: float,
     phases["figures_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    out.update(_score(task, loop, samples_path, cell, method.predict))
+    out.update(_score(task, loop, samples_path, job, method.predict))
     out["hardware"] = {**fingerprint(), "threads_requested": threads, "cpu_affinity": cpu_affinity(),
                        "pinned_cpus": PINNED, "thread_env": {k: os.environ.get(k) for k in thread_env(threads)},
                        "libraries": loaded_library_versions()}
@@ -171,7 +169,7 @@ def _with_cpu_time_check(reading: dict[str, Any], window_cpu_s: float) -> dict[s
     return reading
 
 
-def _score(task: Task, loop: LoopResult[Any], samples_path: Path, cell: dict[str, Any],
+def _score(task: Task, loop: LoopResult[Any], samples_path: Path, job: CellJob,
            predict: Any) -> dict[str, Any]:
     """Scores on every test set: the measured loop's predictions for `test`, one more pass for the others.
 
@@ -193,7 +191,7 @@ def _score(task: Task, loop: LoopResult[Any], samples_path: Path, cell: dict[str
             also = [item.also for item in items] if spec_t.data.columns.also else None
             sources = [item.text for item in items] if spec_t.kind == "summarisation" else None
             quality = scores_for(spec_t.kind, gold, preds, labels=labels, fields=spec_t.fields,
-                                 resamples=cell["resamples"], seed=cell["seed"], also=also, sources=sources,
+                                 resamples=job.resamples, seed=job.seed, also=also, sources=sources,
                                  budget=spec_t.length_budget_words)
             by_set[set_name] = {name: score.to_dict() for name, score in quality.items() if name in spec_t.metrics}
             sizes[set_name] = len(items)
@@ -228,14 +226,13 @@ def write_result(path: Path, result: dict[str, Any]) -> None:
 def main(argv: list[str]) -> int:
     startup_s = max(0.0, time.time() - process_start_time())
     cell_path, result_path, samples_path = (Path(a) for a in argv[1:4])
-    cell = json.loads(cell_path.read_text(encoding="utf-8"))
     try:
-        result = {"status": "ok", **run_cell(cell, samples_path, startup_s, result_path.parent / TIMINGS)}
+        job = CellJob.read(cell_path)
+        result = {"status": "ok", **run_cell(job, samples_path, startup_s, result_path.parent / TIMINGS)}
     except Exception as exc:  # the cell fails alone; the parent records why
         result = {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "failure": failures.of_exception(exc),
                   "traceback": traceback.format_exc(limit=8)}
     result["peak_rss_cell_mb"] = peak_rss_mb()  # the whole cell, scoring (or the failure) included
-    result["network_isolation"] = cell.get("network_isolation")
     result["network_interfaces"] = _interfaces()
     try:
         write_result(result_path, result)

@@ -8,6 +8,7 @@ its timeout or its memory cap. Whatever a cell does (raise, crash, hang, eat mem
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -29,6 +30,7 @@ from bench.lifeline import PARENT_ENV
 from bench.measure.memory import MB, maxrss_to_mb, peak_rss_mb
 from bench.measure.threads import thread_env
 from bench.plan import Cell
+from bench.record import SCHEMA_VERSION, CellJob, EnergyJob, ItemCaps
 from bench.settings import RunSettings
 
 MEMORY_POLL_S = 0.05  # RSS is read from /proc (~20 µs): at this rate the watchdog costs the cell nothing
@@ -55,28 +57,21 @@ def cell_items(items: dict[str, int | None], cell: Cell) -> dict[str, int | None
     return capped
 
 
-def _cell_payload(cell: Cell, settings: RunSettings, run_dir: Path) -> dict[str, Any]:
-    return {
-        "model": cell.model.model_dump(mode="json"),
-        "task": cell.task.name,
-        "method": cell.method or cell.model.tasks[cell.task.name],
-        "task_dir": str(cell.task.directory.resolve()),
-        "models_dir": str(settings.models_dir.resolve()),
-        "items": cell_items(settings.items, cell),
-        "threads": settings.threads,
-        "seed": settings.seed,
-        "resamples": settings.resamples,
-        "min_energy_window_s": settings.min_energy_window_s,
-        "warmup_requests": settings.warmup_requests,
-        "energy": settings.energy.__dict__,
-        "artifacts_dir": str((run_dir / "artifacts" / cell.id).resolve()),
-    }
+def cell_job(cell: Cell, settings: RunSettings, run_dir: Path) -> CellJob:
+    return CellJob(
+        model=cell.model, task=cell.task.name, method=cell.method or cell.model.tasks[cell.task.name],
+        task_dir=cell.task.directory.resolve(), models_file_dir=settings.models_dir.resolve(),
+        artifacts_dir=(run_dir / "artifacts" / cell.id).resolve(),
+        items=ItemCaps(**cell_items(settings.items, cell)), threads=settings.threads, seed=settings.seed,
+        resamples=settings.resamples, min_energy_window_s=settings.min_energy_window_s,
+        warmup_requests=settings.warmup_requests, energy=EnergyJob(**dataclasses.asdict(settings.energy)))
 
 
 def _base_record(cell: Cell, settings: RunSettings, run_id: str) -> dict[str, Any]:
     spec = cell.task.spec
     return {
-        "run_id": run_id, "cell_id": cell.id, "task": cell.task.name, "task_version": spec.version,
+        "schema_version": SCHEMA_VERSION, "run_id": run_id, "cell_id": cell.id, "task": cell.task.name,
+        "task_version": spec.version,
         "task_kind": spec.kind, "model_id": cell.model.id, "family": cell.model.family,
         "runtime": cell.model.runtime, "licence": cell.model.licence, "suite": settings.suite,
         "threads": settings.threads, "profile": settings.profile,
@@ -212,8 +207,7 @@ def _prepare(cell: Cell, settings: RunSettings, run_dir: Path) -> Path:
             (work / stale).unlink(missing_ok=True)
     except OSError as exc:
         raise WriteFailed(work, exc) from exc
-    payload = {**_cell_payload(cell, settings, run_dir), "network_isolation": netns.isolation_mode()}
-    write_all(work / "cell.json", json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+    write_all(work / "cell.json", cell_job(cell, settings, run_dir).model_dump_json().encode("utf-8"))
     return work
 
 

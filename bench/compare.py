@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from bench.config import LOWER_IS_BETTER
 from bench.errors import BenchError
 from bench.hwclass import split_tasks
+from bench.record import upgrade
 from bench.results import read_manifest, read_records, resolve_run, write_json_atomic
 
 if TYPE_CHECKING:
@@ -166,7 +167,7 @@ def load_baseline(path: Path) -> Side:
     if data.get("version") != BASELINE_VERSION:
         raise BenchError(f"{path}: baseline version {data.get('version')} is not supported (expected "
                          f"{BASELINE_VERSION}); recreate it with `frugal-bench compare --save-baseline`")
-    return Side(f"baseline {path}", list(data.get("records", [])), data, None)
+    return Side(f"baseline {path}", [upgrade(r) for r in data.get("records", [])], data, None)
 
 
 def missing_baseline_message(path: Path, candidate: str) -> str:
@@ -235,9 +236,8 @@ def _comparable(reference: Side, candidate: Side) -> tuple[bool, str | None]:
 
 
 def _by_set(record: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-    """Scores per test set; a record of one set (or an older run) has them under `quality` only."""
-    sets = record.get("quality_sets")
-    return dict(sets) if isinstance(sets, Mapping) and sets else {"test": record.get("quality") or {}}
+    """Scores per test set (records of older runs were upgraded when read: bench.record.upgrade)."""
+    return dict(record.get("quality_sets") or {})
 
 
 def _quality_checks(task: str, model: str, ref: Mapping[str, Any], cand: Mapping[str, Any],

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.fsio import write_all
+from bench.record import CellRecord
 from bench.results import RECORDS, SAMPLES, append_line, read_records
 
 
@@ -27,6 +28,7 @@ def append_block(path: Path, rows: list[dict[str, Any]]) -> None:
 def commit(run_dir: Path, record: dict[str, Any]) -> None:
     """Samples first, then the record: a cell counts as done only once its record line is on disk."""
     samples = record.pop("_samples", [])
+    CellRecord.model_validate(record)  # a record every reader can rely on, or an error before anything is written
     append_block(run_dir / SAMPLES, samples)
     append_line(run_dir / RECORDS, record)
 

@@ -21,6 +21,7 @@ import pandas as pd
 
 from bench.errors import BenchError, ConfigError
 from bench.fsio import replace_atomic, write_all
+from bench.record import parse_record, upgrade
 
 LATEST = "latest"
 RECORDS = "records.jsonl"
@@ -68,8 +69,15 @@ def read_records_checked(run_dir: Path) -> tuple[list[dict[str, Any]], list[str]
         if not isinstance(record, dict):
             skipped.append(f"{path}:{number}: not a JSON object, skipped")
             continue
-        records.append(record)
+        try:
+            records.append(parse_record(record).as_dict())  # older formats are upgraded here, and only here
+        except ValueError as exc:  # pydantic's ValidationError included
+            skipped.append(f"{path}:{number}: not a cell record this harness can read, skipped ({_first_line(exc)})")
     return records, skipped
+
+
+def _first_line(exc: Exception) -> str:
+    return " ".join(str(exc).split("\n")[:3])
 
 
 def read_manifest(run_dir: Path) -> dict[str, Any]:
@@ -91,13 +99,14 @@ def read_manifest(run_dir: Path) -> dict[str, Any]:
 
 def flatten(record: dict[str, Any]) -> dict[str, Any]:
     """A record as one tidy row: quality metrics become `<metric>`, `<metric>_ci_low`, `<metric>_ci_high`."""
+    record = upgrade(record)  # a record of any version (records given by hand too)
     row = {k: v for k, v in record.items() if not isinstance(v, dict | list)}
     for metric, score in (record.get("quality") or {}).items():
         row[metric] = score["value"]
         row[f"{metric}_ci_low"] = score["ci_low"]
         row[f"{metric}_ci_high"] = score["ci_high"]
         row[f"{metric}_n"] = score["n"]
-        row[f"{metric}_ci_method"] = score.get("method", "percentile")
+        row[f"{metric}_ci_method"] = score["method"]
     sets = record.get("quality_sets") or {}
     row["test_sets"] = "|".join(sets) if sets else "test"
     for set_name, quality in sets.items():
@@ -118,6 +127,7 @@ def flatten(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def records_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """One row per record, whatever version of the format each record was written in."""
     return pd.DataFrame([flatten(r) for r in records])
 
 

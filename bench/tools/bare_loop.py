@@ -16,27 +16,27 @@ from pathlib import Path
 
 
 def main(argv: list[str]) -> int:
-    cell = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
+    from bench.record import CellJob
+
+    job = CellJob.read(Path(argv[1]))
     passes = int(argv[3]) if len(argv) > 3 else 1
 
-    from bench.config import ModelSpec
     from bench.methods import MethodContext, get_method
     from bench.runtimes import get_runtime
     from bench.tasks import load_task
     from bench.weights.resolve import resolve_and_verify
 
-    spec = ModelSpec.model_validate(cell["model"])
-    limits = cell["items"]
-    task = load_task(Path(cell["task_dir"])).limited(limits.get("train"), limits.get("test"), seed=cell["seed"])
-    weights = resolve_and_verify(spec, Path(cell["models_dir"]))
-    threads = int(cell["threads"])
+    spec = job.model
+    task = load_task(job.task_dir).limited(job.items.train, job.items.test, seed=job.seed)
+    weights = resolve_and_verify(spec, job.models_file_dir)
+    threads = job.threads
     model = get_runtime(spec.runtime).load(spec, weights.root, threads) if weights.root is not None else None
     artifacts = Path(argv[2]).parent / "bare-artifacts"
     artifacts.mkdir(parents=True, exist_ok=True)
-    method = get_method(spec.tasks[cell["task"]])(model, spec, task, MethodContext(threads, artifacts, cell["seed"]))
+    method = get_method(job.method)(model, spec, task, MethodContext(threads, artifacts, job.seed))
     method.fit(task.splits["train"], task.splits["dev"])
     inputs = [item.text for item in task.splits["test"]]
-    for index in range(int(cell["warmup_requests"])):
+    for index in range(job.warmup_requests):
         method.predict(inputs[index % len(inputs)])
     durations: list[int] = []
     cpu0 = os.times()

@@ -45,8 +45,7 @@ def problems(records: list[dict[str, Any]]) -> Iterator[str]:
     for record in records:
         if record.get("status") != "ok":
             continue
-        sets = record.get("quality_sets") or {"test": record.get("quality") or {}}
-        for set_name, quality in sets.items():
+        for set_name, quality in record["quality_sets"].items():
             for metric, score in quality.items():
                 why = problem(score)
                 if why:
@@ -60,7 +59,7 @@ def main(argv: list[str]) -> int:
     records = read_records(Path(argv[1]))
     found = list(problems(records))
     scores = sum(len(q) for r in records if r.get("status") == "ok"
-                 for q in (r.get("quality_sets") or {"test": r.get("quality") or {}}).values())
+                 for q in r["quality_sets"].values())
     for line in found:
         print(line)
     print(f"{scores} scores checked, {len(found)} narrower than their method allows")

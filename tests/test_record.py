@@ -1,0 +1,69 @@
+"""The job crossing into a cell and the record coming out are typed, versioned and upgraded in one place."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from faultkit import trained_model, write_workspace
+from pydantic import ValidationError
+
+from bench.cellrun import cell_job
+from bench.config import SuiteSpec
+from bench.durable import commit
+from bench.plan import load_models, load_tasks, plan_cells
+from bench.record import SCHEMA_VERSION, CellJob, parse_record, upgrade
+from bench.results import RECORDS, SAMPLES, read_records_checked
+from bench.settings import RunSettings
+
+V1 = {"run_id": "r", "cell_id": "t__m", "task": "t", "task_kind": "classification", "model_id": "m",
+      "runtime": "onnxruntime", "status": "ok", "n_test_items": 40,
+      "quality": {"macro_f1": {"value": 0.8, "ci_low": 0.7, "ci_high": 0.9, "n": 40, "resamples": 1000, "seed": 0}}}
+
+
+def test_the_job_survives_the_process_edge_and_refuses_unknown_fields(tmp_path: Path) -> None:
+    root = write_workspace(tmp_path, [trained_model()])
+    cell = plan_cells(load_models(root / "models.yaml"), load_tasks(root / "tasks"), SuiteSpec(description="t"))[0]
+    settings = RunSettings(suite="quick", items={"train": None, "test": 7}, min_energy_window_s=0.2,
+                           warmup_requests=1, cell_timeout_s=60, threads=1, models_dir=root)
+    job = cell_job(cell, settings, tmp_path / "run")
+    path = tmp_path / "cell.json"
+    path.write_text(job.model_dump_json(), encoding="utf-8")
+    again = CellJob.read(path)
+    assert again == job and again.items.test == 7 and again.models_file_dir == root.resolve()
+    path.write_text(json.dumps({**json.loads(job.model_dump_json()), "modls_dir": "/x"}), encoding="utf-8")
+    with pytest.raises(ValidationError, match="modls_dir"):
+        CellJob.read(path)
+
+
+def test_a_first_version_record_is_upgraded_once_when_read() -> None:
+    record = upgrade(V1)
+    assert record["schema_version"] == SCHEMA_VERSION
+    assert record["quality_sets"] == {"test": record["quality"]}
+    assert record["quality"]["macro_f1"]["method"] == "percentile"  # an older run's interval, named as such
+    assert record["n_items_by_set"] == {"test": 40}
+    assert "schema_version" not in V1  # the input is left as it was
+    assert upgrade(record) == record
+
+
+def test_a_record_newer_than_the_harness_is_refused() -> None:
+    with pytest.raises(ValueError, match="newer than this harness"):
+        parse_record({**V1, "schema_version": SCHEMA_VERSION + 1})
+
+
+def test_reading_upgrades_old_lines_and_skips_what_is_not_a_record(tmp_path: Path) -> None:
+    lines = [json.dumps(V1), json.dumps({"cell_id": "x", "status": "maybe"}), json.dumps({"no": "id"})]
+    (tmp_path / RECORDS).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    records, skipped = read_records_checked(tmp_path)
+    assert [r["cell_id"] for r in records] == ["t__m"] and records[0]["quality_sets"]
+    assert len(skipped) == 2 and all("not a cell record" in s for s in skipped)
+    assert ":2:" in skipped[0] and ":3:" in skipped[1]
+
+
+def test_a_malformed_record_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError):
+        commit(tmp_path, {**V1, "status": "fine", "_samples": [{"item_id": "a"}]})
+    assert not (tmp_path / RECORDS).exists() and not (tmp_path / SAMPLES).exists()
+    commit(tmp_path, {**upgrade(V1), "_samples": [{"item_id": "a"}]})
+    assert read_records_checked(tmp_path)[0][0]["schema_version"] == SCHEMA_VERSION

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from bench.config import LOWER_IS_BETTER
 from bench.errors import BenchError
 from bench.hwclass import split_tasks
+from bench.numbers import as_float
 from bench.record import upgrade
 from bench.results import read_manifest, read_records, resolve_run, write_json_atomic
 
@@ -207,12 +208,6 @@ def save_baseline(run_dir: Path, path: Path) -> tuple[Path, list[str]]:
 
 # ---------------------------------------------------------------- comparing
 
-def _num(value: Any) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return math.nan
-    return number
 
 
 def _fmt(value: float, unit: str = "") -> str:
@@ -258,8 +253,8 @@ def _metric_checks(task: str, model: str, ref_q: Mapping[str, Any], cand_q: Mapp
     checks = []
     for name, score in ref_q.items():
         metric = f"{prefix}{name}"
-        before = _num(score.get("value"))
-        after = _num((cand_q.get(name) or {}).get("value"))
+        before = as_float(score.get("value"))
+        after = as_float((cand_q.get(name) or {}).get("value"))
         if math.isnan(after):
             checks.append(Check(task, model, metric, f"{before:.3f}", "–", "no score", f"-{limit:g} pt", "regression"))
             continue
@@ -276,7 +271,7 @@ def _cost_checks(task: str, model: str, ref: Mapping[str, Any], cand: Mapping[st
                  tol: Tolerances) -> list[Check]:
     checks = []
     for column, label, rel_name, floor_name, unit in COSTS:
-        before, after = _num(ref.get(column)), _num(cand.get(column))
+        before, after = as_float(ref.get(column)), as_float(cand.get(column))
         if math.isnan(before) or math.isnan(after) or before <= 0:
             continue
         rel, floor = float(getattr(tol, rel_name)), float(getattr(tol, floor_name))
@@ -311,7 +306,7 @@ def _why_changed(before: str | None, ranking: TaskRanking | None, key: str) -> s
     from bench.rank import FRUGALITY_KEYS
 
     column = FRUGALITY_KEYS[key]
-    old, new = _num(ranking.row(before).get(column)), _num(ranking.row(ranking.recommended).get(column))
+    old, new = as_float(ranking.row(before).get(column)), as_float(ranking.row(ranking.recommended).get(column))
     ratio = f", {old / new:.2f}× its {key}" if new > 0 and not math.isnan(old) else ""
     return f"{before} still passes{ratio}"
 

@@ -21,6 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bench.numbers import as_float
+
 SERVICE_HOURS_PER_YEAR = 1607.0  # legal yearly working time in the French civil service (decree 2000-815)
 PEAK_FACTOR = 1.0
 
@@ -146,30 +148,25 @@ class Projection:
     energy_measured: bool | None
 
 
-def _num(value: Any) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
 
 
 def throughput_of(record: Mapping[str, Any]) -> float:
     """Requests per second as measured (one request at a time); older records name it `throughput_rps`."""
     for key in ("throughput_requests_per_s", "throughput_rps"):
-        value = _num(record.get(key))
+        value = as_float(record.get(key))
         if value > 0:
             return value
-    mean_ms = _num(record.get("latency_mean_ms"))
+    mean_ms = as_float(record.get("latency_mean_ms"))
     return 1000.0 / mean_ms if mean_ms > 0 else math.nan
 
 
 def project(record: Mapping[str, Any], volume: Volume, assumptions: Assumptions = Assumptions()) -> Projection:
     """Yearly figures for one cell's record (flat row or raw record); unknown inputs give NaN, not guesses."""
     v = volume.requests_per_year
-    energy_kwh = _num(record.get("energy_wh_per_1000_requests")) * v / 1000.0 / 1000.0
-    co2_kg = _num(record.get("co2_g_per_1000_requests")) * v / 1000.0 / 1000.0
+    energy_kwh = as_float(record.get("energy_wh_per_1000_requests")) * v / 1000.0 / 1000.0
+    co2_kg = as_float(record.get("co2_g_per_1000_requests")) * v / 1000.0 / 1000.0
     throughput = throughput_of(record)
-    threads = int(_num(record.get("threads"))) if _num(record.get("threads")) >= 1 else 1
+    threads = int(as_float(record.get("threads"))) if as_float(record.get("threads")) >= 1 else 1
     busy_hours = v / throughput / 3600.0 if throughput > 0 else math.nan
     instances = cores = None
     if math.isfinite(busy_hours):
@@ -184,7 +181,8 @@ def project(record: Mapping[str, Any], volume: Volume, assumptions: Assumptions 
         task=str(record.get("task", "")), model_id=str(record.get("model_id", "")), requests_per_year=v,
         energy_kwh=energy_kwh, co2_kg=co2_kg, compute_hours=busy_hours * threads, busy_hours=busy_hours,
         instances=instances, cores=cores, threads=threads, throughput_rps=throughput,
-        carbon_intensity_g_per_kwh=_num(intensity), energy_measured=measured if isinstance(measured, bool) else None)
+        carbon_intensity_g_per_kwh=as_float(intensity),
+        energy_measured=measured if isinstance(measured, bool) else None)
 
 
 def project_rows(rows: list[Mapping[str, Any]], volume: Volume, assumptions: Assumptions = Assumptions()

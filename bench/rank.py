@@ -18,6 +18,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from bench.hwclass import keep_apart
+from bench.numbers import as_float
 from bench.results import records_frame
 
 Verdict = Literal["pass", "borderline", "insufficient", "fail", "failed"]
@@ -44,13 +45,6 @@ def key_order(key: str) -> list[str]:
     return [key, *(k for k in KEY_ORDER if k != key)]
 
 
-def _num(value: Any) -> float:
-    """A float from a record value; None, text and missing become NaN."""
-    try:
-        result = float(value)
-    except (TypeError, ValueError):
-        return math.nan
-    return result
 
 
 def verdict(value: float, low: float, high: float, threshold: float, n: float = math.nan) -> Verdict:
@@ -95,11 +89,12 @@ def frugality_sort(rows: list[dict[str, Any]], keys: list[str], tolerance: float
         return sorted(rows, key=lambda r: str(r["model_id"])) if not keys else rows
     key, rest = keys[0], keys[1:]
     column = FRUGALITY_KEYS[key]
-    ordered = sorted(rows, key=lambda r: (math.isnan(_num(r.get(column))), _num(r.get(column)), str(r["model_id"])))
+    ordered = sorted(rows, key=lambda r: (math.isnan(as_float(r.get(column))), as_float(r.get(column)),
+                                          str(r["model_id"])))
     groups: list[list[dict[str, Any]]] = []
     for row in ordered:
         # Compare with the group's first (cheapest) member so ties never chain across a wide range.
-        if groups and tied(_num(groups[-1][0].get(column)), _num(row.get(column)), key, tolerance):
+        if groups and tied(as_float(groups[-1][0].get(column)), as_float(row.get(column)), key, tolerance):
             groups[-1].append(row)
         else:
             groups.append([row])
@@ -178,24 +173,25 @@ class TaskRanking:
         if self.closest is None:
             return math.nan, math.nan
         row = self.row(self.closest)
-        return (_num(row[f"{self.metric}_ci_low"]) - self.threshold, _num(row[self.metric]) - self.threshold)
+        return (as_float(row[f"{self.metric}_ci_low"]) - self.threshold, as_float(row[self.metric]) - self.threshold)
 
 
 def _ratios(row: Mapping[str, Any], best: Mapping[str, Any]) -> dict[str, float]:
     out = {}
     for key, column in FRUGALITY_KEYS.items():
-        a, b = _num(row.get(column)), _num(best.get(column))
+        a, b = as_float(row.get(column)), as_float(best.get(column))
         out[key] = a / b if b > 0 and not math.isnan(a) else math.nan
     return out
 
 
 def _loss(row: Mapping[str, Any], best: Mapping[str, Any] | None, ranking_keys: list[str], metric: str,
           tolerance: float) -> Loss:
-    value = _num(row.get(metric))
+    value = as_float(row.get(metric))
     base: dict[str, Any] = {"model_id": str(row["model_id"]), "value": value,
-                            "ci_low": _num(row.get(f"{metric}_ci_low")), "ci_high": _num(row.get(f"{metric}_ci_high"))}
+                            "ci_low": as_float(row.get(f"{metric}_ci_low")),
+                            "ci_high": as_float(row.get(f"{metric}_ci_high"))}
     if best is not None:
-        base["quality_delta"] = value - _num(best.get(metric))
+        base["quality_delta"] = value - as_float(best.get(metric))
         base["ratios"] = _ratios(row, best)
     if row["verdict"] == "failed":
         error = row.get("error")
@@ -206,17 +202,17 @@ def _loss(row: Mapping[str, Any], best: Mapping[str, Any] | None, ranking_keys: 
         if isinstance(deciding, str):
             bound = f"{decided_by}_max" if decided_by != metric else "gate_min"
             base.update(deciding_set=deciding, deciding_metric=decided_by,
-                        set_value=_num(row.get(f"{deciding}:{decided_by}")),
-                        set_ci_low=_num(row.get(f"{deciding}:{decided_by}_ci_low")),
-                        set_ci_high=_num(row.get(f"{deciding}:{decided_by}_ci_high")),
-                        set_threshold=_num(row.get(f"{deciding}:{bound}")),
-                        set_n=_num(row.get(f"{deciding}:{decided_by}_n")))
+                        set_value=as_float(row.get(f"{deciding}:{decided_by}")),
+                        set_ci_low=as_float(row.get(f"{deciding}:{decided_by}_ci_low")),
+                        set_ci_high=as_float(row.get(f"{deciding}:{decided_by}_ci_high")),
+                        set_threshold=as_float(row.get(f"{deciding}:{bound}")),
+                        set_n=as_float(row.get(f"{deciding}:{decided_by}_n")))
         return Loss(reason=row["verdict"], **base)
     assert best is not None  # a passing loser implies a recommended candidate
     ties: list[str] = []
     for key in ranking_keys:
         column = FRUGALITY_KEYS[key]
-        if not tied(_num(row.get(column)), _num(best.get(column)), key, tolerance):
+        if not tied(as_float(row.get(column)), as_float(best.get(column)), key, tolerance):
             return Loss(reason="tied" if ties else "costlier", decided_by=key, tied_on=tuple(ties), **base)
         ties.append(key)
     return Loss(reason="tied", decided_by=None, tied_on=tuple(ties), **base)
@@ -234,8 +230,8 @@ def _sets_of(data: pd.DataFrame) -> list[str]:
 
 def _set_columns(row: dict[str, Any], set_name: str, metric: str, first: bool) -> tuple[float, float, float, float]:
     prefix = "" if first and f"{set_name}:{metric}" not in row else f"{set_name}:"
-    return (_num(row.get(f"{prefix}{metric}")), _num(row.get(f"{prefix}{metric}_ci_low")),
-            _num(row.get(f"{prefix}{metric}_ci_high")), _num(row.get(f"{prefix}{metric}_n")))
+    return (as_float(row.get(f"{prefix}{metric}")), as_float(row.get(f"{prefix}{metric}_ci_low")),
+            as_float(row.get(f"{prefix}{metric}_ci_high")), as_float(row.get(f"{prefix}{metric}_n")))
 
 
 def limit_verdict(value: float, low: float, high: float, maximum: float, n: float = math.nan) -> Verdict:
@@ -305,7 +301,7 @@ def rank_task(frame: pd.DataFrame, task: str, metric: str, threshold: float, key
     passing = frugality_sort([r for r in rows if r["verdict"] == "pass"], keys, tolerance)
 
     def by_quality(r: dict[str, Any]) -> tuple[int, bool, float, str]:
-        low = _num(r[f"{metric}_ci_low"])
+        low = as_float(r[f"{metric}_ci_low"])
         return VERDICT_ORDER[r["verdict"]], math.isnan(low), -low if not math.isnan(low) else 0.0, str(r["model_id"])
 
     others = sorted((r for r in rows if r["verdict"] != "pass"), key=by_quality)

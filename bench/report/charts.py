@@ -21,6 +21,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from bench.numbers import as_float
 from bench.rank import FRUGALITY_KEYS, TaskRanking, pareto_front
 from bench.report.i18n import metric_name, num, score, t, verdict_name
 
@@ -49,11 +50,6 @@ def _save(fig: Figure, stem: Path) -> Path:
     return stem.with_suffix(".png")
 
 
-def _f(value: Any) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
 
 
 def _markers(ranking: TaskRanking, ladder: list[str]) -> dict[str, str]:
@@ -65,7 +61,7 @@ def _ladder_order(ranking: TaskRanking, ladder: list[str]) -> list[str]:
     """Models of the task, smallest first: models.yaml order when known, else by parameter count."""
     models = [str(m) for m in ranking.table["model_id"]]
     position = {m: i for i, m in enumerate(ladder)}
-    params = {str(r["model_id"]): _f(r.get("params")) for _, r in ranking.table.iterrows()}
+    params = {str(r["model_id"]): as_float(r.get("params")) for _, r in ranking.table.iterrows()}
     return sorted(models, key=lambda m: (position.get(m, len(position)),
                                          params[m] if not math.isnan(params[m]) else math.inf, m))
 
@@ -78,14 +74,14 @@ def _empty(ax: Axes, lang: str) -> None:
 
 def _point(ax: Axes, x: float, row: pd.Series, ranking: TaskRanking, marker: str, lang: str) -> None:
     metric = ranking.metric
-    y, low, high = _f(row[metric]), _f(row[f"{metric}_ci_low"]), _f(row[f"{metric}_ci_high"])
+    y, low, high = as_float(row[metric]), as_float(row[f"{metric}_ci_low"]), as_float(row[f"{metric}_ci_high"])
     winner = row["model_id"] == ranking.recommended
     ax.errorbar([x], [y], yerr=[[max(y - low, 0)], [max(high - y, 0)]], fmt=marker, color="black", capsize=3,
                 elinewidth=0.8, markersize=12 if winner else 7, fillstyle=FILL.get(str(row["verdict"]), "none"),
                 markerfacecoloralt="white", markeredgewidth=2.2 if winner else 1.0, zorder=3,
                 label=f"{row['model_id']} ({verdict_name(str(row['verdict']), lang)})")
     for index, set_name in enumerate(ranking.sets[1:]):  # other test sets: small marks joined to the first
-        other = _f(row.get(f"{set_name}:{metric}"))
+        other = as_float(row.get(f"{set_name}:{metric}"))
         if other == other:  # not NaN
             ax.plot([x, x], [y, other], linestyle=":", color="gray", linewidth=0.8, zorder=2)
             ax.plot([x], [other], marker=OTHER_SET_MARKERS[index % len(OTHER_SET_MARKERS)], color="dimgray",
@@ -99,19 +95,19 @@ def quality_vs_energy(ranking: TaskRanking, out_dir: Path, lang: str = "fr", lad
     """Quality with its 95 % CI against energy per 1000 requests (log x), gate line, Pareto front, winner."""
     metric = ranking.metric
     data = ranking.table[(ranking.table["verdict"] != "failed")]
-    data = data[data[ENERGY].map(_f) > 0] if ENERGY in data else data.iloc[0:0]
+    data = data[data[ENERGY].map(as_float) > 0] if ENERGY in data else data.iloc[0:0]
     markers = _markers(ranking, ladder or [])
     fig, ax = plt.subplots(figsize=(7.2, 4.6))
     if data.empty:
         _empty(ax, lang)
     else:
         for _, row in data.iterrows():
-            _point(ax, _f(row[ENERGY]), row, ranking, markers[str(row["model_id"])], lang)
+            _point(ax, as_float(row[ENERGY]), row, ranking, markers[str(row["model_id"])], lang)
         front_ids = pareto_front(data, metric, ENERGY)
         front = data[data["model_id"].isin(front_ids)].sort_values(ENERGY)
         if len(front) > 1:
-            ax.step(front[ENERGY].map(_f), front[metric].map(_f), where="post", linestyle=":", color="dimgray",
-                    linewidth=1.2, label=t(lang, "c_pareto"), zorder=2)
+            ax.step(front[ENERGY].map(as_float), front[metric].map(as_float), where="post", linestyle=":",
+                    color="dimgray", linewidth=1.2, label=t(lang, "c_pareto"), zorder=2)
         ax.set_xscale("log")
         ax.margins(x=0.25)
     _finish_quality_axes(ax, ranking, lang, "c_energy_x", "c_qve_title")
@@ -137,16 +133,16 @@ def quality_vs_size(ranking: TaskRanking, out_dir: Path, lang: str = "fr", ladde
     """Quality along the model ladder: parameters on a log axis, one point per model, gate line."""
     metric = ranking.metric
     data = ranking.table[(ranking.table["verdict"] != "failed")]
-    data = data[data["params"].map(_f) > 0] if "params" in data else data.iloc[0:0]
+    data = data[data["params"].map(as_float) > 0] if "params" in data else data.iloc[0:0]
     markers = _markers(ranking, ladder or [])
     fig, ax = plt.subplots(figsize=(7.2, 4.6))
     if data.empty:
         _empty(ax, lang)
     else:
-        ordered = data.assign(_p=data["params"].map(_f)).sort_values("_p")
-        ax.plot(ordered["_p"], ordered[metric].map(_f), color="gray", linewidth=0.8, linestyle="-", zorder=1)
+        ordered = data.assign(_p=data["params"].map(as_float)).sort_values("_p")
+        ax.plot(ordered["_p"], ordered[metric].map(as_float), color="gray", linewidth=0.8, linestyle="-", zorder=1)
         for _, row in ordered.iterrows():
-            _point(ax, _f(row["params"]), row, ranking, markers[str(row["model_id"])], lang)
+            _point(ax, as_float(row["params"]), row, ranking, markers[str(row["model_id"])], lang)
         ax.set_xscale("log")
         ax.margins(x=0.25)
     _finish_quality_axes(ax, ranking, lang, "c_size_x", "c_size_title")
@@ -158,19 +154,19 @@ def _bars(ranking: TaskRanking, columns: list[tuple[str, str, str, str]], ylabel
     """Grouped bars per model (ladder order); columns are (column, legend, grey, hatch); log y on wide ranges."""
     table = ranking.table.set_index("model_id")
     models = [m for m in _ladder_order(ranking, ladder)
-              if any(_f(table.loc[m].get(c)) > 0 for c, *_ in columns)]
+              if any(as_float(table.loc[m].get(c)) > 0 for c, *_ in columns)]
     fig, ax = plt.subplots(figsize=(max(4.8, 1.1 * len(models) + 2.5), 4.2))
     if not models:
         _empty(ax, lang)
         ax.set_title(title)
         return _save(fig, stem)
-    values = [_f(table.loc[m].get(c)) for m in models for c, *_ in columns]
+    values = [as_float(table.loc[m].get(c)) for m in models for c, *_ in columns]
     positive = [v for v in values if v > 0]
     log = bool(positive) and max(positive) / min(positive) > 50
     width = 0.8 / len(columns)
     for j, (column, legend, grey, hatch) in enumerate(columns):
         xs = [i + (j - (len(columns) - 1) / 2) * width for i in range(len(models))]
-        heights = [_f(table.loc[m].get(column)) for m in models]
+        heights = [as_float(table.loc[m].get(column)) for m in models]
         bars = ax.bar(xs, [h if h > 0 else 0 for h in heights], width=width, color=grey, edgecolor="black",
                       hatch=hatch, linewidth=0.8, label=legend or None)
         for bar, height in zip(bars, heights, strict=True):
@@ -222,11 +218,11 @@ def overview(rankings: list[TaskRanking], out_dir: Path, lang: str = "fr") -> Pa
         data = ranking.table[ranking.table["verdict"] != "failed"]
         if ENERGY not in data:
             continue
-        data = data[data[ENERGY].map(_f) > 0]
+        data = data[data[ENERGY].map(as_float) > 0]
         marker = MARKERS[index % len(MARKERS)]
         for _, row in data.iterrows():
-            x = _f(row[ENERGY])
-            margin = (_f(row[f"{metric}_ci_low"]) - ranking.threshold) * 100
+            x = as_float(row[ENERGY])
+            margin = (as_float(row[f"{metric}_ci_low"]) - ranking.threshold) * 100
             winner = row["model_id"] == ranking.recommended
             ax.plot([x], [margin], marker=marker, color="black", linestyle="none",
                     fillstyle=FILL.get(str(row["verdict"]), "none"), markerfacecoloralt="white",

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from bench.numbers import as_float
 from bench.projection import Assumptions, Volume, project, throughput_of
 from bench.rank import FRUGALITY_KEYS, TaskRanking, key_order
 from bench.report import i18n, sets
@@ -26,11 +27,6 @@ SHORT_ENERGY_WINDOW_S = 5.0
 
 
 
-def _f(value: Any) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
 
 
 def _get(row: pd.Series | Mapping[str, Any], column: str) -> Any:
@@ -87,7 +83,7 @@ def full_table(ranking: TaskRanking, lang: str) -> Table:
     rows = []
     for _, row in ranking.table.iterrows():
         model = str(row["model_id"])
-        weights = _f(_get(row, "weights_bytes"))
+        weights = as_float(_get(row, "weights_bytes"))
         n = _get(row, f"{metric}_n")
         rows.append((f"**{model}**" if model == ranking.recommended else model,
                      verdict_name(str(row["verdict"]), lang),
@@ -129,10 +125,10 @@ def projection_blocks(rankings: Sequence[TaskRanking], volume: Volume, assumptio
                              tuple(rows), (False, False, True, True, True, True, True))]
     methods = [r.get("energy_method") or {} for r in ok_records]
     pue = sorted({i18n.plain(m.get("pue"), lang) for m in methods if m.get("pue") is not None}) or ["–"]
-    intensity = [_f(m.get("carbon_intensity_g_per_kwh")) for m in methods]
+    intensity = [as_float(m.get("carbon_intensity_g_per_kwh")) for m in methods]
     intensity = [x for x in intensity if not math.isnan(x)]
     countries = sorted({str(m.get("country_iso_code")) for m in methods if m.get("country_iso_code")}) or ["–"]
-    threads = sorted({int(_f(r.get("threads"))) for r in ok_records if _f(r.get("threads")) >= 1}) or [1]
+    threads = sorted({int(as_float(r.get("threads"))) for r in ok_records if as_float(r.get("threads")) >= 1}) or [1]
     threads_text = "/".join(str(x) for x in threads)
     items = [t(lang, "assume_energy", pue="/".join(pue),
                intensity=num(sum(intensity) / len(intensity), lang) if intensity else "–",
@@ -163,7 +159,7 @@ def _energy_blocks(ok_records: Sequence[Mapping[str, Any]], lang: str) -> list[s
     ram = sorted({str(m["ram"]) for m in methods if m.get("ram")})
     if ram:
         lines.append(t(lang, "energy_ram", how="; ".join(f"« {h} »" if lang == "fr" else f"'{h}'" for h in ram)))
-    intensity = [_f(m.get("carbon_intensity_g_per_kwh")) for m in methods]
+    intensity = [as_float(m.get("carbon_intensity_g_per_kwh")) for m in methods]
     intensity = [x for x in intensity if not math.isnan(x)]
     lines.append(t(lang, "energy_grid",
                    country=", ".join(sorted({str(m.get("country_iso_code", "?")) for m in methods})),
@@ -181,7 +177,7 @@ def _caveats(rankings: Sequence[TaskRanking], records: Sequence[Mapping[str, Any
     if estimated:
         items.append(t(lang, "cav_estimated", how="; ".join(sorted(estimated))))
     short = [f"{r.get('task')} × {r.get('model_id')}" for r in ok
-             if _f(r.get("energy_window_s")) < SHORT_ENERGY_WINDOW_S]
+             if as_float(r.get("energy_window_s")) < SHORT_ENERGY_WINDOW_S]
     if short:
         items.append(t(lang, "cav_short_window", seconds=integer(SHORT_ENERGY_WINDOW_S, lang),
                        cells=", ".join(short)))
@@ -190,10 +186,10 @@ def _caveats(rankings: Sequence[TaskRanking], records: Sequence[Mapping[str, Any
         scored = ranking.table[ranking.table["verdict"] != "failed"]
         if scored.empty:
             continue
-        half = max(((_f(r[f"{ranking.metric}_ci_high"]) - _f(r[f"{ranking.metric}_ci_low"])) / 2
+        half = max(((as_float(r[f"{ranking.metric}_ci_high"]) - as_float(r[f"{ranking.metric}_ci_low"])) / 2
                     for _, r in scored.iterrows()), default=math.nan)
         n_column = f"{ranking.metric}_n" if f"{ranking.metric}_n" in scored else "n_test_items"
-        n = min((_f(v) for v in scored.get(n_column, pd.Series(dtype=float))), default=math.nan)
+        n = min((as_float(v) for v in scored.get(n_column, pd.Series(dtype=float))), default=math.nan)
         if n < SMALL_TEST_SET or half > WIDE_HALF_CI:
             small.append(t(lang, "cav_small_item", task=ranking.task, n=integer(n, lang),
                            half=num(half * 100, lang, 2)))
@@ -271,7 +267,7 @@ def build_document(records: Sequence[Mapping[str, Any]], manifest: Mapping[str, 
         metric = ranking.metric
         scored = ranking.table[ranking.table["verdict"] != "failed"]
         n_column = f"{metric}_n" if f"{metric}_n" in scored else "n_test_items"
-        n_values = sorted({int(_f(v)) for v in scored.get(n_column, pd.Series(dtype=float)) if _f(v) >= 0})
+        n_values = sorted({int(as_float(v)) for v in scored.get(n_column, pd.Series(dtype=float)) if as_float(v) >= 0})
         blocks += [Heading(2, t(lang, "task_h", task=ranking.task)),
                    Paragraph(i18n.recommendation_sentence(ranking, lang, markup=True)),
                    Paragraph(t(lang, "gate_line", metric=metric_name(metric, lang), min=score(ranking.threshold, lang),

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from bench.numbers import as_float
 from bench.rank import TaskRanking
 from bench.report import i18n
 from bench.report.blocks import Block, Bullets, Heading, Paragraph, Table
@@ -21,11 +22,6 @@ from bench.report.i18n import integer, interval, metric_name, points, t, verdict
 LOW_RANK_CORRELATION = 0.5
 
 
-def _f(value: Any) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
 
 
 def _col(row: pd.Series, set_name: str, metric: str, suffix: str = "") -> Any:
@@ -58,7 +54,7 @@ def set_table(ranking: TaskRanking, lang: str) -> Table:
 def rank_correlation(ranking: TaskRanking, first: str, other: str) -> tuple[float, int]:
     """Spearman correlation of the candidates' scores on two sets, and how many candidates it rests on."""
     metric = ranking.metric
-    pairs = [(_f(_col(r, first, metric)), _f(_col(r, other, metric))) for _, r in ranking.table.iterrows()]
+    pairs = [(as_float(_col(r, first, metric)), as_float(_col(r, other, metric))) for _, r in ranking.table.iterrows()]
     pairs = [(a, b) for a, b in pairs if not (math.isnan(a) or math.isnan(b))]
     if len(pairs) < 3:
         return math.nan, len(pairs)
@@ -79,7 +75,7 @@ def transfer_blocks(ranking: TaskRanking, lang: str) -> list[Block]:
                        rho="–" if math.isnan(rho) else i18n.score(rho, lang)) + (t(lang, "transfer_warn")
                                                                                     if warn else ""))
         for _, row in ranking.table.iterrows():
-            a, b = _f(_col(row, first, metric)), _f(_col(row, other, metric))
+            a, b = as_float(_col(row, first, metric)), as_float(_col(row, other, metric))
             if not (math.isnan(a) or math.isnan(b)):
                 lines.append(t(lang, "transfer_drop", model=row["model_id"], first=first, other=other,
                                delta=points(b - a, lang)))

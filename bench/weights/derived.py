@@ -31,7 +31,7 @@ from bench.hashing import sha256_file
 from bench.weights.cache import cache_dir, publish
 from bench.weights.pinned import ResolvedWeights, pinned_weights
 
-MANIFEST = "manifest.json"
+VARIANT_MANIFEST = "manifest.json"  # a derived variant's own file list (not a run's manifest)
 ONNX_NAME = "model.onnx"
 OPSET = 18
 INT8_SETTINGS: dict[str, Any] = {"weight_type": "QInt8", "per_channel": True, "reduce_range": False}
@@ -73,7 +73,7 @@ def variant_dir(spec: ModelSpec, key: dict[str, Any]) -> Path:
 
 
 def _read_manifest(folder: Path) -> dict[str, Any] | None:
-    path = folder / MANIFEST
+    path = folder / VARIANT_MANIFEST
     if not path.is_file():
         return None
     manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
@@ -150,7 +150,7 @@ def make_variant(spec: ModelSpec, base: ResolvedWeights, key: dict[str, Any], fo
                 shutil.copyfile(base.root / name, tmp / name)
         files = {p.name: sha256_file(p) for p in sorted(tmp.iterdir()) if p.is_file()}
         manifest = {**key, "model_id": spec.id, "files": files}
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        (tmp / VARIANT_MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         tmp.chmod(0o755)
         publish(tmp, folder)
     finally:

@@ -32,6 +32,7 @@ PINNED = pin_from_env()  # before numpy & co. start their thread pools (affinity
 from bench import failures  # noqa: E402
 from bench.errors import BenchError  # noqa: E402
 from bench.fsio import WriteFailed, write_all  # noqa: E402
+from bench.measure.contention import ContentionMeter  # noqa: E402
 from bench.measure.duty import ModelCallTimer, process_start_time  # noqa: E402
 from bench.measure.energy import EnergyMeter, EnergySettings  # noqa: E402
 from bench.measure.hardware import fingerprint, loaded_library_versions  # noqa: E402
@@ -55,12 +56,14 @@ class Window:
         self.meter, self.sampler, self.method = meter, sampler, method
         self.tokens_before: TokenCounts | None = None
         self.tokens_after: TokenCounts | None = None
+        self.contention = ContentionMeter()
         self._stack = ExitStack()
 
     def __enter__(self) -> Window:
         self.tokens_before = TokenCounts.read(self.method)
         self._stack.enter_context(self.sampler.window())
         self._stack.enter_context(self.meter)
+        self._stack.enter_context(self.contention)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -155,6 +158,7 @@ def _window_figures(loop: LoopResult[Any], meter: EnergyMeter, window: Window, w
         "cpu_time_s_per_1000_requests": cpu_s * 1000.0 / requests,
         "cpu_utilisation_cores": cpu_s / loop.window_s if loop.window_s > 0 else None,
         **token_rates(window.tokens_before, window.tokens_after, requests, loop.inference_s),
+        **window.contention.figures(),
         **_with_cpu_time_check(meter.reading(requests), cpu_s),
     }
 

@@ -341,3 +341,42 @@ def test_model_call_timer_counts_calls_during_fit_and_then_steps_aside() -> None
     with ModelCallTimer(None) as nothing:
         pass
     assert nothing.calls == 0
+
+
+def test_contention_counts_other_processes_and_not_the_measured_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench.measure import contention
+
+    clock = iter([100.0, 102.0])  # a 2 s window
+    machine = iter([(50.0, 1.0), (54.0, 1.5)])  # 4 busy CPU s on the machine, 0.5 s stolen
+    own = iter([10.0, 11.0])  # 1 of them was the measured process
+    monkeypatch.setattr(contention.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(contention, "_busy_s", lambda: next(machine))
+    monkeypatch.setattr(contention, "_own_s", lambda: next(own))
+    with contention.ContentionMeter() as meter:
+        pass
+    figures = meter.figures()
+    assert figures["window_other_cpu_cores"] == pytest.approx(1.5)
+    assert figures["window_steal_cores"] == pytest.approx(0.25)
+    assert figures["window_machine_shared"] is True
+
+
+def test_contention_sees_a_process_spinning_beside_the_window() -> None:
+    import multiprocessing
+    import time
+
+    from bench.measure.contention import ContentionMeter
+
+    def spin(seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            pass
+
+    context = multiprocessing.get_context("fork")
+    other = context.Process(target=spin, args=(1.5,))
+    other.start()
+    try:
+        with ContentionMeter() as meter:
+            time.sleep(1.0)  # the measured process itself is idle
+    finally:
+        other.join()
+    assert meter.other_cores is not None and meter.other_cores > 0.5

@@ -213,3 +213,14 @@ def test_html_renders_tables_and_images_in_headless_chromium(english: Path, tmp_
     assert rendered["rows"] >= 14 and rendered["width"] > 300
     assert "<td><strong>tfidf-logreg</strong></td>" in dom
     assert "no candidate passes the gate" in dom
+
+
+def test_cells_measured_on_a_shared_machine_are_named_as_upper_bounds(tmp_path: Path) -> None:
+    run_dir = copy_run(tmp_path)
+    quiet = text_only(run_dir)
+    lines = (run_dir / "records.jsonl").read_text(encoding="utf-8").splitlines()
+    first = {**json.loads(lines[0]), "window_machine_shared": True, "window_other_cpu_cores": 1.37}
+    (run_dir / "records.jsonl").write_text("\n".join([json.dumps(first), *lines[1:]]) + "\n", encoding="utf-8")
+    shared = text_only(run_dir)
+    assert "machine was shared" not in quiet
+    assert f"{first['task']} × {first['model_id']}" in shared and "1.4 core" in shared

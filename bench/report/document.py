@@ -176,6 +176,10 @@ def _caveats(rankings: Sequence[TaskRanking], records: Sequence[Mapping[str, Any
                  if (r.get("energy_method") or {}).get("measured") is not True}
     if estimated:
         items.append(t(lang, "cav_estimated", how="; ".join(sorted(estimated))))
+    shared = [r for r in ok if r.get("window_machine_shared") is True]
+    if shared:
+        items.append(t(lang, "cav_shared", cells=", ".join(f"{r.get('task')} × {r.get('model_id')}" for r in shared),
+                       cores=num(max(as_float(r.get("window_other_cpu_cores")) for r in shared), lang, 2)))
     short = [f"{r.get('task')} × {r.get('model_id')}" for r in ok
              if as_float(r.get("energy_window_s")) < SHORT_ENERGY_WINDOW_S]
     if short:

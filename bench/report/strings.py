@@ -98,6 +98,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "caveats_h": "Limites",
         "cav_estimated": ("L'énergie et le CO2e sont **estimés** ({how}) : l'ordre entre modèles est fiable quand "
                           "les écarts sont grands, pas les valeurs absolues."),
+        "cav_shared": ("Machine partagée pendant la mesure de {cells} : d'autres processus y occupaient en moyenne "
+                       "jusqu'à {cores} cœur(s). Latences, débits et énergie de ces cellules sont des bornes hautes "
+                       "(les LLM llama.cpp, dont les threads s'attendent en boucle active, peuvent y être plusieurs "
+                       "fois plus lents) ; la qualité n'en dépend pas."),
         "cav_short_window": ("Fenêtres de mesure d'énergie courtes (< {seconds} s) pour {cells} : la lecture est "
                              "bruitée."),
         "cav_small": ("Petits jeux de test ou intervalles larges (au-delà de ±{wide} pt) : {tasks}. Plus "
@@ -241,6 +245,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "caveats_h": "Caveats",
         "cav_estimated": ("Energy and CO2e are **estimated** ({how}): the order between models holds when the gaps "
                           "are large, the absolute values do not."),
+        "cav_shared": ("The machine was shared while {cells} were measured: other processes used up to {cores} "
+                       "core(s) on average. Latencies, throughput and energy of these cells are upper bounds "
+                       "(llama.cpp LLMs, whose threads wait on each other in spin loops, can be several times "
+                       "slower); quality does not depend on it."),
         "cav_short_window": "Short energy windows (< {seconds} s) for {cells}: the reading is noisy.",
         "cav_small": ("Small test sets or wide intervals (beyond ±{wide} pt): {tasks}. More test items would "
                       "narrow the 95 % intervals."),

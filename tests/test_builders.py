@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bench.builders import classify_mail
+from bench.builders import classify_mail, classify_mail_writing
 from bench.builders.common import SPLITS, jsonl_bytes, update_datacard
 from bench.builders.identities import (
     Commune,
@@ -245,11 +245,11 @@ def test_classify_mail_review_drops_and_relabels_without_moving_other_mails(monk
 
 
 def test_classify_mail_phrases_questions_in_the_writers_words() -> None:
-    formal = classify_mail.phrase_question("Peut-on cumuler le RSA et l'AAH ?", formal=True)
+    formal = classify_mail_writing.phrase_question("Peut-on cumuler le RSA et l'AAH ?", formal=True)
     assert formal == "je souhaiterais savoir si je peux cumuler le RSA et l'AAH"
-    informal = classify_mail.phrase_question("Chômage\xa0: qu'est-ce qu'une radiation ?", formal=False)
+    informal = classify_mail_writing.phrase_question("Chômage\xa0: qu'est-ce qu'une radiation ?", formal=False)
     assert informal == "chômage : c'est quoi exactement une radiation ?"
-    assert classify_mail.phrase_question("Allocation de logement", formal=True) is None
+    assert classify_mail_writing.phrase_question("Allocation de logement", formal=True) is None
 
 
 # ------------------------------------------------------------------ shipped files

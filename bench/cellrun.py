@@ -70,6 +70,9 @@ def _cell_payload(cell: Cell, settings: RunSettings, run_dir: Path) -> dict[str,
         "warmup_requests": settings.warmup_requests,
         "energy": settings.energy.__dict__,
         "artifacts_dir": str((run_dir / "artifacts" / cell.id).resolve()),
+        "scenario": cell.scenario,
+        "batch_size": settings.batch_size,
+        "parallel": settings.parallel,
     }
 
 
@@ -85,6 +88,9 @@ def _base_record(cell: Cell, settings: RunSettings, run_id: str) -> dict[str, An
         "data_sha256": cell.task.data_sha256,
         "source": cell.model.source.model_dump(), "attempt": uuid.uuid4().hex[:16],
         "network_isolation": netns.isolation_mode(), "data_warnings": data_warnings(cell.task),
+        "scenario": cell.scenario,
+        **({"offline_options": {"batch_size": settings.batch_size, "parallel": settings.parallel}}
+           if cell.scenario == "offline" else {}),
     }
 
 
@@ -322,6 +328,10 @@ def run_one(cell: Cell, settings: RunSettings, run_dir: Path, run_id: str) -> di
         except (OSError, ValueError) as exc:
             record.update(status="failed", error=f"infrastructure: the cell's samples could not be read ({exc})",
                           failure=failures.INFRASTRUCTURE)
+    if record["status"] == "ok" and cell.scenario == "offline":  # same answers as one request at a time?
+        from bench.agreement import check_offline
+
+        record["scenario_check"] = check_offline(run_dir, cell.id, samples, record.get("quality") or {})
     record["n_samples"] = len(samples)
     record["_samples"] = samples
     return record

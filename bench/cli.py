@@ -125,8 +125,17 @@ def run(
         callback=cliargs.MEMORY_CAP)] = None,
     shard: ShardOpt = None,
     shard_costs: ShardCostsOpt = None,
+    scenario: Annotated[str | None, typer.Option(
+        help="single (one request at a time), offline (the whole test set at once, batched) or both; "
+             "default: the suite's.")] = None,
+    batch_size: Annotated[int | None, typer.Option(
+        help="Offline scenario: items per batched forward (default: chosen per runtime family).",
+        callback=cliargs.BATCH)] = None,
+    parallel: Annotated[int | None, typer.Option(
+        help="Offline scenario: sequences in flight for llama.cpp (slots; default 4).",
+        callback=cliargs.BATCH)] = None,
 ) -> None:
-    """Run the suite: every (model, task) cell in its own process, then rank and write the report.
+    """Run the suite: every (model, task, scenario) cell in its own process, then rank and write the report.
 
     Exits with 3 when the run finished but some of its cells failed (each failure is in the report).
     """
@@ -139,8 +148,9 @@ def run(
         console.print(f"resuming {started.run_dir.name} with the settings it recorded")
     else:
         spec = load_suite(_suites_file(tasks_dir), suite)
+        scenarios = cliargs.scenarios(scenario or spec.scenario)
         tasks = load_tasks(tasks_dir, task or (None if spec.tasks == "all" else list(spec.tasks)))
-        cells = plan_cells(load_models(models_file, task_kinds(tasks_dir)), tasks, spec, model)
+        cells = plan_cells(load_models(models_file, task_kinds(tasks_dir)), tasks, spec, model, scenarios)
         if not cells:
             raise BenchError("nothing to run: no model in this selection declares these tasks")
         target = resolve_target(profile, profiles_file, threads=threads or None, cpu_watts=cpu_watts,
@@ -151,7 +161,8 @@ def run(
             cell_timeout_s=spec.cell_timeout_s, threads=target.threads,
             energy=EnergySettings(country, target.pue, target.cpu_watts, target.ram_watts, carbon_intensity),
             models_dir=models_file.parent, memory_cap_mb=memory_cap_mb or spec.memory_cap_mb,
-            pin_cpus=target.pin_cpus, profile=target.to_dict())
+            pin_cpus=target.pin_cpus, profile=target.to_dict(), scenarios=scenarios, batch_size=batch_size,
+            parallel=parallel)
         started = launch.start(results, cells, settings, models_file, Path.cwd(), shard, shard_costs)
     _run_cells(started, key, [results, models_file, tasks_dir])
 

@@ -137,3 +137,15 @@ def test_resume_finishes_the_offline_cells_of_a_run(workspace: Path) -> None:
 def test_a_wrong_scenario_is_a_usage_error(workspace: Path) -> None:
     result = CliRunner().invoke(app, ["run", "--scenario", "server"])
     assert result.exit_code == 2 and "server" in result.output and "scenario" in result.output
+
+
+def test_the_benchmark_prints_both_scenarios_of_each_rung_on_one_line() -> None:
+    from bench.tools.scenarios import side_by_side
+
+    single = {**rec("enc", 0.9, energy=2.0), "throughput_requests_per_s": 10.0, "cpu_time_s_per_1000_requests": 200.0}
+    offline = {**_offline(single, 0.5), "throughput_requests_per_s": 40.0, "cpu_time_s_per_1000_requests": 50.0,
+               "batching": {"mode": "batched", "size": 32}, "scenario_check": {"status": "match"}}
+    lines = side_by_side([single, offline, rec("alone", 0.9)])
+    assert len(lines) == 2  # a header, then only the rung measured in both scenarios
+    assert lines[1].startswith("route | enc | 10.0 → 40.0 (×4.00) | 200.00 → 50.00 (×0.25) | 2.0000 → 0.5000")
+    assert lines[1].endswith("batched ×32 | match")

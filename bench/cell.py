@@ -32,6 +32,7 @@ PINNED = pin_from_env()  # before numpy & co. start their thread pools (affinity
 from bench import failures  # noqa: E402
 from bench.errors import BenchError  # noqa: E402
 from bench.fsio import WriteFailed, write_all  # noqa: E402
+from bench.measure.batch_loop import BatchResult, batch_loop  # noqa: E402
 from bench.measure.contention import ContentionMeter  # noqa: E402
 from bench.measure.duty import ModelCallTimer, process_start_time  # noqa: E402
 from bench.measure.energy import EnergyMeter, EnergySettings  # noqa: E402
@@ -42,7 +43,7 @@ from bench.measure.memory import RssSampler, peak_rss_mb, rss_mb  # noqa: E402
 from bench.measure.threads import cap_loaded_pools, cpu_affinity, os_threads, thread_env  # noqa: E402
 from bench.methods import MethodContext, get_method  # noqa: E402
 from bench.record import CellJob  # noqa: E402
-from bench.runtimes import get_runtime  # noqa: E402
+from bench.runtimes import get_runtime, offline_spec  # noqa: E402
 from bench.tasks import Task, load_task  # noqa: E402
 from bench.weights.resolve import resolve_and_verify  # noqa: E402
 
@@ -75,12 +76,14 @@ def run_cell(job: CellJob, samples_path: Path, startup_s: float,
              timings_path: Path | None = None) -> dict[str, Any]:
     sampler = RssSampler().start()
     phases: dict[str, float] = {"startup_s": startup_s}
-    spec, method_name = job.model, job.method
+    spec, method_name, scenario = job.model, job.method, job.scenario
+    if scenario == "offline":  # a runtime that serves sequences in parallel is loaded with its slots
+        spec = offline_spec(spec, job.parallel)
     t0 = time.perf_counter()
     task = load_task(job.task_dir).limited(job.items.train, job.items.test, seed=job.seed)
     phases["task_data_s"] = time.perf_counter() - t0
     threads = job.threads
-    out: dict[str, Any] = {"method": method_name, "n_train_items": len(task.splits["train"]),
+    out: dict[str, Any] = {"method": method_name, "scenario": scenario, "n_train_items": len(task.splits["train"]),
                            "n_dev_items": len(task.splits["dev"]), "n_test_items": len(task.splits["test"])}
 
     t0 = time.perf_counter()
@@ -117,8 +120,23 @@ def run_cell(job: CellJob, samples_path: Path, startup_s: float,
 
     test = task.splits["test"]
     window = Window(meter, sampler, method)
-    loop = measured_loop(method.predict, [item.text for item in test], min_window_s=job.min_energy_window_s,
-                         warmup=job.warmup_requests, window=window)
+    inputs = [item.text for item in test]
+    loop: LoopResult[Any] | BatchResult[Any]
+    if scenario == "offline":  # the whole test set at once; the method batches where its runtime can
+        plan = method.batching(job.batch_size)
+        out["batching"] = plan.to_dict()
+
+        def predict_all(texts: list[str]) -> list[Any]:
+            return list(method.predict_batch(texts, plan))
+
+        loop = batch_loop(predict_all, inputs, min_window_s=job.min_energy_window_s,
+                          warmup=job.warmup_requests, window=window)
+    else:
+        def predict_all(texts: list[str]) -> list[Any]:
+            return [method.predict(text) for text in texts]
+
+        loop = measured_loop(method.predict, inputs, min_window_s=job.min_energy_window_s,
+                             warmup=job.warmup_requests, window=window)
     out["peak_rss_mb"] = peak_rss_mb()  # kernel high-water mark: load, fit and serving, not the scoring below
     out["process_os_threads"] = os_threads()
     sampler.stop()
@@ -130,12 +148,12 @@ def run_cell(job: CellJob, samples_path: Path, startup_s: float,
     usage = getattr(method, "usage", None)
     if callable(usage):  # generative methods' own totals (tokens, invalid outputs...), whole cell
         out["method_usage"] = usage()
-    if timings_path is not None:  # every request's duration, for the runner's pytest-benchmark export
+    if timings_path is not None and isinstance(loop, LoopResult):  # every request's duration (pytest-benchmark)
         timings_path.write_text(json.dumps(loop.durations_ns.tolist()), encoding="utf-8")
     phases["figures_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    out.update(_score(task, loop, samples_path, job, method.predict))
+    out.update(_score(task, loop.predictions, samples_path, predict_all, resamples=job.resamples, seed=job.seed))
     out["hardware"] = {**fingerprint(), "threads_requested": threads, "cpu_affinity": cpu_affinity(),
                        "pinned_cpus": PINNED, "thread_env": {k: os.environ.get(k) for k in thread_env(threads)},
                        "libraries": loaded_library_versions()}
@@ -144,11 +162,14 @@ def run_cell(job: CellJob, samples_path: Path, startup_s: float,
     return out
 
 
-def _window_figures(loop: LoopResult[Any], meter: EnergyMeter, window: Window, warmup: int) -> dict[str, Any]:
+def _window_figures(loop: LoopResult[Any] | BatchResult[Any], meter: EnergyMeter, window: Window,
+                    warmup: int) -> dict[str, Any]:
     requests = loop.requests
     cpu_s = loop.cpu_user_s + loop.cpu_system_s
+    timing = (loop.timing() if isinstance(loop, BatchResult)
+              else Latency.from_ns(loop.durations_ns, loop.window_s).to_dict())
     return {
-        **Latency.from_ns(loop.durations_ns, loop.window_s).to_dict(),
+        **timing,
         "warmup_requests": warmup,
         "measure_passes": loop.passes,
         "measure_window_s": loop.window_s,
@@ -173,12 +194,13 @@ def _with_cpu_time_check(reading: dict[str, Any], window_cpu_s: float) -> dict[s
     return reading
 
 
-def _score(task: Task, loop: LoopResult[Any], samples_path: Path, job: CellJob,
-           predict: Any) -> dict[str, Any]:
+def _score(task: Task, test_predictions: list[Any], samples_path: Path, predict_all: Any, *,
+           resamples: int, seed: int) -> dict[str, Any]:
     """Scores on every test set: the measured loop's predictions for `test`, one more pass for the others.
 
     Costs are per request and do not depend on the set, so the other sets are predicted outside the
-    measured window; their predictions and scores go to the samples like the first set's.
+    measured window (the same way: one by one, or all at once offline); their predictions and scores go to
+    the samples like the first set's.
     """
     from bench.metrics import per_item_scores, scores_for  # heavy (scipy, nltk): only after the window
     from bench.metrics.collapse import collapse
@@ -190,12 +212,12 @@ def _score(task: Task, loop: LoopResult[Any], samples_path: Path, job: CellJob,
     collapsed: dict[str, dict[str, Any] | None] = {}  # classification: one answer for most items (a warning)
     with samples_path.open("w", encoding="utf-8") as handle:
         for set_name, items in task.test_sets.items():
-            preds = loop.predictions if set_name == "test" else [predict(item.text) for item in items]
+            preds = test_predictions if set_name == "test" else predict_all([item.text for item in items])
             gold = [item.target for item in items]
             also = [item.also for item in items] if spec_t.data.columns.also else None
             sources = [item.text for item in items] if spec_t.kind == "summarisation" else None
             quality = scores_for(spec_t.kind, gold, preds, labels=labels, fields=spec_t.fields,
-                                 resamples=job.resamples, seed=job.seed, also=also, sources=sources,
+                                 resamples=resamples, seed=seed, also=also, sources=sources,
                                  budget=spec_t.length_budget_words)
             by_set[set_name] = {name: score.to_dict() for name, score in quality.items() if name in spec_t.metrics}
             sizes[set_name] = len(items)

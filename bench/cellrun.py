@@ -64,7 +64,8 @@ def cell_job(cell: Cell, settings: RunSettings, run_dir: Path) -> CellJob:
         artifacts_dir=(run_dir / "artifacts" / cell.id).resolve(),
         items=ItemCaps(**cell_items(settings.items, cell)), threads=settings.threads, seed=settings.seed,
         resamples=settings.resamples, min_energy_window_s=settings.min_energy_window_s,
-        warmup_requests=settings.warmup_requests, energy=EnergyJob(**dataclasses.asdict(settings.energy)))
+        warmup_requests=settings.warmup_requests, energy=EnergyJob(**dataclasses.asdict(settings.energy)),
+        scenario=cell.scenario, batch_size=settings.batch_size, parallel=settings.parallel)
 
 
 def _base_record(cell: Cell, settings: RunSettings, run_id: str) -> dict[str, Any]:
@@ -80,6 +81,9 @@ def _base_record(cell: Cell, settings: RunSettings, run_id: str) -> dict[str, An
         "data_sha256": cell.task.data_sha256,
         "source": cell.model.source.model_dump(), "attempt": uuid.uuid4().hex[:16],
         "network_isolation": netns.isolation_mode(), "data_warnings": data_warnings(cell.task),
+        "scenario": cell.scenario,
+        **({"offline_options": {"batch_size": settings.batch_size, "parallel": settings.parallel}}
+           if cell.scenario == "offline" else {}),
     }
 
 
@@ -316,6 +320,10 @@ def run_one(cell: Cell, settings: RunSettings, run_dir: Path, run_id: str) -> di
         except (OSError, ValueError) as exc:
             record.update(status="failed", error=f"infrastructure: the cell's samples could not be read ({exc})",
                           failure=failures.INFRASTRUCTURE)
+    if record["status"] == "ok" and cell.scenario == "offline":  # same answers as one request at a time?
+        from bench.agreement import check_offline
+
+        record["scenario_check"] = check_offline(run_dir, cell.id, samples, record.get("quality") or {})
     record["n_samples"] = len(samples)
     record["_samples"] = samples
     return record

@@ -36,6 +36,9 @@ console = Console()
 ModelsOpt = Annotated[Path, typer.Option("--models-file", help="Candidate models.")]
 TasksOpt = Annotated[Path, typer.Option("--tasks-dir", help="Folder of tasks (one sub-folder with task.yaml each).")]
 ResultsOpt = Annotated[Path, typer.Option("--results", help="Where runs are written.")]
+ScenarioOpt = Annotated[str, typer.Option(
+    help="Decide on the single-request figures (single) or on the whole-test-set-at-once ones (offline); "
+         "the projection of --volume then uses that scenario's throughput.")]
 SuiteOpt = Annotated[str, typer.Option("--suite", help="Named selection of tasks, models and item counts.")]
 KeyOpt = Annotated[str, typer.Option(help="Frugality key: energy, memory, latency, params, co2.")]
 RunIdArg = Annotated[str, typer.Argument(help="Run id, run folder, or 'latest' (the run results/latest points to).")]
@@ -125,8 +128,17 @@ def run(
         callback=cliargs.MEMORY_CAP)] = None,
     shard: ShardOpt = None,
     shard_costs: ShardCostsOpt = None,
+    scenario: Annotated[str | None, typer.Option(
+        help="single (one request at a time), offline (the whole test set at once, batched) or both; "
+             "default: the suite's.")] = None,
+    batch_size: Annotated[int | None, typer.Option(
+        help="Offline scenario: items per batched forward (default: chosen per runtime family).",
+        callback=cliargs.BATCH)] = None,
+    parallel: Annotated[int | None, typer.Option(
+        help="Offline scenario: sequences in flight for llama.cpp (slots; default 4).",
+        callback=cliargs.BATCH)] = None,
 ) -> None:
-    """Run the suite: every (model, task) cell in its own process, then rank and write the report.
+    """Run the suite: every (model, task, scenario) cell in its own process, then rank and write the report.
 
     Exits with 3 when the run finished but some of its cells failed (each failure is in the report).
     """
@@ -139,8 +151,9 @@ def run(
         console.print(f"resuming {started.run_dir.name} with the settings it recorded")
     else:
         spec = load_suite(_suites_file(tasks_dir), suite)
+        scenarios = cliargs.scenarios(scenario or spec.scenario)
         tasks = load_tasks(tasks_dir, task or (None if spec.tasks == "all" else list(spec.tasks)))
-        cells = plan_cells(load_models(models_file, task_kinds(tasks_dir)), tasks, spec, model)
+        cells = plan_cells(load_models(models_file, task_kinds(tasks_dir)), tasks, spec, model, scenarios)
         if not cells:
             raise BenchError("nothing to run: no model in this selection declares these tasks")
         target = resolve_target(profile, profiles_file, threads=threads or None, cpu_watts=cpu_watts,
@@ -151,7 +164,8 @@ def run(
             cell_timeout_s=spec.cell_timeout_s, threads=target.threads,
             energy=EnergySettings(country, target.pue, target.cpu_watts, target.ram_watts, carbon_intensity),
             models_dir=models_file.parent, memory_cap_mb=memory_cap_mb or spec.memory_cap_mb,
-            pin_cpus=target.pin_cpus, profile=target.to_dict())
+            pin_cpus=target.pin_cpus, profile=target.to_dict(), scenarios=scenarios, batch_size=batch_size,
+            parallel=parallel)
         started = launch.start(results, cells, settings, models_file, Path.cwd(), shard, shard_costs)
     _run_cells(started, key, [results, models_file, tasks_dir])
 
@@ -197,8 +211,9 @@ def _run_cells(started: Any, key: str, paths: list[Path]) -> None:
             raise typer.Exit(128 + stop.signum) from None
     point_latest(paths[0], run_dir)
     write_benchmark_json(run_dir)  # timing figures for pytest-benchmark tooling
-    report = build_report(run_dir, key=key)
-    _print_rankings(run_dir, key, {})
+    decide_on = "single" if "single" in settings.scenarios else "offline"  # a run of offline cells only
+    report = build_report(run_dir, key=key, scenario=decide_on)
+    _print_rankings(run_dir, key, {}, scenario=decide_on)
     console.print(f"report: {report} and {report.with_suffix('.html')}")
     console.print(duty_cycle(ran, time.time() - process_start_time()).summary())
     failed = load_run(run_dir).failed
@@ -209,12 +224,13 @@ def _run_cells(started: Any, key: str, paths: list[Path]) -> None:
 
 
 def _print_rankings(run_dir: Path, key: str, gates: dict[str, tuple[str, float]], volume: str | None = None,
-                    service_hours: float | None = None, peak_factor: float | None = None) -> None:
+                    service_hours: float | None = None, peak_factor: float | None = None,
+                    scenario: str = "single") -> None:
     """The recommendation table, why the others lost and, given a volume, the yearly projection."""
     from bench.report.console import print_run
 
     print_run(console, run_dir, cliargs.check_key(key), gates, "en", cliargs.parse_volume(volume),
-              cliargs.assumptions(service_hours, peak_factor))
+              cliargs.assumptions(service_hours, peak_factor), cliargs.scenario(scenario))
 
 
 def _run_and_gates(results: Path, run_id: str, gate: list[str] | None) -> tuple[Path, dict[str, tuple[str, float]]]:
@@ -238,10 +254,11 @@ def rank(
     volume: VolumeOpt = None,
     service_hours: ServiceHoursOpt = None,
     peak_factor: PeakOpt = None,
+    scenario: ScenarioOpt = "single",
 ) -> None:
     """Apply the gates and rank the candidates of a run; print the recommendation per task."""
     run_dir, gates = _run_and_gates(results, run_id, gate)
-    _print_rankings(run_dir, key, gates, volume, service_hours, peak_factor)
+    _print_rankings(run_dir, key, gates, volume, service_hours, peak_factor, scenario)
 
 
 @app.command()
@@ -254,6 +271,7 @@ def report(
     volume: VolumeOpt = None,
     service_hours: ServiceHoursOpt = None,
     peak_factor: PeakOpt = None,
+    scenario: ScenarioOpt = "single",
 ) -> None:
     """Rebuild the summary, charts and report (Markdown + HTML) of a run from its records alone."""
     from bench.report import build_report
@@ -264,7 +282,7 @@ def report(
     run_dir, gates = _run_and_gates(results, run_id, gate)
     projection = cliargs.parse_volume(volume), cliargs.assumptions(service_hours, peak_factor)
     path = build_report(run_dir, key=cliargs.check_key(key), lang=lang, gates=gates, volume=projection[0],
-                        assumptions=projection[1])
+                        assumptions=projection[1], scenario=cliargs.scenario(scenario))
     for note in load_run(run_dir).notes("en"):
         console.print(f"[yellow]warning:[/] {escape(note)}")
     console.print(f"report: {path} and {path.with_suffix('.html')}")

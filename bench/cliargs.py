@@ -38,6 +38,24 @@ PUE = at_least(1, "power usage effectiveness: the room's power over the IT power
 CARBON = at_least(0, "grid intensity in gCO2e/kWh")
 MEMORY_CAP = at_least(0, "resident memory in MB a cell may reach", strictly=True)
 TOLERANCE = at_least(0, "an allowed change")
+BATCH = at_least(1, "items per batch or sequences in flight")
+
+
+def scenarios(choice: str) -> Any:
+    """--scenario as the scenarios to run; a wrong value is a usage error naming the choices."""
+    from bench.plan import scenarios_of
+
+    try:
+        return scenarios_of(choice)
+    except BenchError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--scenario") from exc
+
+
+def scenario(choice: str) -> str:
+    """--scenario of rank and report: the one scenario to decide on."""
+    if choice not in ("single", "offline"):
+        raise typer.BadParameter(f"'{choice}': choose single or offline", param_hint="--scenario")
+    return choice
 
 
 def parse_gates(values: list[str]) -> dict[str, tuple[str, float]]:

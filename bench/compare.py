@@ -26,7 +26,7 @@ from bench.errors import BenchError
 from bench.hwclass import split_tasks
 from bench.numbers import as_float
 from bench.record import upgrade
-from bench.results import read_manifest, read_records, resolve_run, write_json_atomic
+from bench.results import read_manifest, read_records, resolve_run, scenario_of, write_json_atomic
 
 if TYPE_CHECKING:
     from bench.rank import TaskRanking
@@ -41,7 +41,8 @@ BASELINE_FIELDS = ("cell_id", "task", "task_version", "task_kind", "model_id", "
                    "status", "error", "gate", "quality", "quality_sets", "data_sha256", "weights_sha256",
                    "n_test_items", "threads",
                    "latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "energy_wh_per_1000_requests",
-                   "co2_g_per_1000_requests", "peak_rss_mb", "energy_measured",
+                   "co2_g_per_1000_requests", "peak_rss_mb", "energy_measured", "scenario",
+                   "throughput_requests_per_s", "batching", "scenario_check",
                    "wall_s")  # wall_s: balances `run --shard`, never compared
 HARDWARE_FIELDS = ("cpu_model", "cpu_logical_cores", "ram_total_gb", "machine", "os", "energy_counters_rapl")
 Verdict = Literal["regression", "improved", "ok", "note"]
@@ -286,10 +287,16 @@ def _cost_checks(task: str, model: str, ref: Mapping[str, Any], cand: Mapping[st
     return checks
 
 
-def _rankings(side: Side, key: str) -> dict[str, TaskRanking]:
+def _rankings(side: Side, key: str, scenario: str = "single") -> dict[str, TaskRanking]:
     from bench.rank import rank_records
 
-    return {r.task: r for r in rank_records(side.records, key=key, manifest=side.meta)}
+    return {r.task: r for r in rank_records(side.records, key=key, manifest=side.meta, scenario=scenario)}
+
+
+def _who(record: Mapping[str, Any]) -> str:
+    """The candidate a check is about: the model, and its scenario when it is not the single-request one."""
+    scenario = scenario_of(record)
+    return str(record.get("model_id")) + ("" if scenario == "single" else f" ({scenario})")
 
 
 def _why_changed(before: str | None, ranking: TaskRanking | None, key: str) -> str:
@@ -323,7 +330,7 @@ def compare(reference: Side, candidate: Side, tolerances: Tolerances | None = No
     ref_cells, cand_cells = reference.by_cell(), candidate.by_cell()
     checks: list[Check] = []
     for cell_id, ref in ref_cells.items():
-        task, model = str(ref.get("task")), str(ref.get("model_id"))
+        task, model = str(ref.get("task")), _who(ref)
         cand = cand_cells.get(cell_id)
         if cand is None:
             checks.append(Check(task, model, "cell", str(ref.get("status")), "missing", "not run", "present",
@@ -345,7 +352,7 @@ def compare(reference: Side, candidate: Side, tolerances: Tolerances | None = No
             checks += _cost_checks(task, model, ref, cand, tol)
     for cell_id, cand in cand_cells.items():
         if cell_id not in ref_cells:
-            checks.append(Check(str(cand.get("task")), str(cand.get("model_id")), "cell", "absent",
+            checks.append(Check(str(cand.get("task")), _who(cand), "cell", "absent",
                                 str(cand.get("status")), "new cell", "–", "note"))
     ref_tasks, cand_tasks = reference.meta.get("tasks") or {}, candidate.meta.get("tasks") or {}
     for task, info in ref_tasks.items():
@@ -353,7 +360,16 @@ def compare(reference: Side, candidate: Side, tolerances: Tolerances | None = No
         if now and info.get("data_sha256") and now.get("data_sha256") != info.get("data_sha256"):
             notes.append(f"task {task}: its data changed since the reference (quality compared anyway; refresh the "
                          "baseline if the change is intended)")
-    before, after = _rankings(reference, key), _rankings(candidate, key)
+    for scenario in sorted({scenario_of(r) for r in reference.records}):
+        checks += _recommendation_checks(reference, candidate, key, scenario, notes)
+    return Comparison(reference.label, candidate.label, checks, notes, with_costs, tol)
+
+
+def _recommendation_checks(reference: Side, candidate: Side, key: str, scenario: str, notes: list[str]) -> list[Check]:
+    """One check per task: the recommendation of `scenario` is the same model as in the reference."""
+    checks = []
+    before, after = _rankings(reference, key, scenario), _rankings(candidate, key, scenario)
+    label = f"recommended ({key})" + ("" if scenario == "single" else f", {scenario}")
     for task, ranking in before.items():
         chosen, now_ranking = ranking.recommended, after.get(task)
         if now_ranking is None and split_tasks(task, after):  # ran on several hardware classes: no one choice
@@ -362,10 +378,10 @@ def compare(reference: Side, candidate: Side, tolerances: Tolerances | None = No
             continue
         now = now_ranking.recommended if now_ranking is not None else None
         same = now_ranking is not None and now == chosen
-        checks.append(Check(task, "–", f"recommended ({key})", chosen or "none", now or "none",
+        checks.append(Check(task, "–", label, chosen or "none", now or "none",
                             "same" if same else _why_changed(chosen, now_ranking, key), "same model",
                             "ok" if same else "regression"))
-    return Comparison(reference.label, candidate.label, checks, notes, with_costs, tol)
+    return checks
 
 
 def write_outputs(comparison: Comparison, run_dir: Path | None, step_summary: str | None = None) -> Path | None:

@@ -355,6 +355,8 @@ class SuiteSpec(Strict):
     warmup_requests: int = Field(3, ge=0)
     cell_timeout_s: float = Field(1800, gt=0)
     memory_cap_mb: float | None = Field(None, gt=0)  # resident memory a cell may reach before it is killed
+    # single: one request at a time; offline: the whole test set at once (batched); both: each cell twice
+    scenario: Literal["single", "offline", "both"] = "single"
 
 
 class SuitesFile(Strict):

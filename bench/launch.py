@@ -12,7 +12,7 @@ from pathlib import Path
 from bench.config import SuiteSpec
 from bench.datachecks import data_warnings
 from bench.errors import BenchError
-from bench.plan import Cell, load_models, load_tasks, plan_cells
+from bench.plan import SCENARIOS, Cell, Scenario, load_models, load_tasks, plan_cells
 from bench.results import MANIFEST, create_run_dir, new_run_id, point_latest, read_manifest, resolve_run
 from bench.settings import RunSettings
 
@@ -49,7 +49,8 @@ def resume(results: Path, run: str, models_file: Path, tasks_dir: Path, shard: s
         task_names = sorted(recorded["tasks"])
     except (KeyError, TypeError, AttributeError) as exc:  # valid JSON, but not what a run writes
         raise _corrupt(run_dir, exc) from None
-    planned = plan_cells(load_models(models_file), load_tasks(tasks_dir, task_names), SuiteSpec(description="resume"))
+    planned = plan_cells(load_models(models_file), load_tasks(tasks_dir, task_names), SuiteSpec(description="resume"),
+                         scenarios=scenarios_of_settings(settings))
     try:
         cells = plan_resume(run_dir, planned)
     except (KeyError, TypeError, AttributeError) as exc:
@@ -57,6 +58,11 @@ def resume(results: Path, run: str, models_file: Path, tasks_dir: Path, shard: s
     preflight(cells, models_file)
     point_latest(results, run_dir)  # `latest` is the run last started, resumed or finished
     return Launch(run_dir, cells, settings, _warnings(cells))
+
+
+def scenarios_of_settings(settings: RunSettings) -> tuple[Scenario, ...]:
+    """The scenarios a run recorded (a run from before scenarios existed measured single requests only)."""
+    return tuple(s for s in SCENARIOS if s in settings.scenarios) or ("single",)
 
 
 def _corrupt(run_dir: Path, exc: Exception) -> BenchError:

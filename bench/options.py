@@ -42,6 +42,7 @@ class TransformersOptions(EncoderOptions):
 class LlamaCppOptions(Options):
     n_ctx: int = Field(4096, ge=256)  # context window, tokens
     chat: bool = True  # apply the GGUF's chat template; false for base models
+    n_parallel: int = Field(1, ge=1)  # sequences served at once (offline scenario), each with its own n_ctx
 
 
 class SpacyOptions(Options):

@@ -12,7 +12,6 @@ The words follow from the interval: it contains 0 -> "statistically tied", else 
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -141,28 +140,18 @@ def mcnemar_exact(a_correct: FloatArray, b_correct: FloatArray) -> float:
     return float(stats.binomtest(only_a, only_a + only_b, 0.5).pvalue)
 
 
-def read_samples(run_dir: Path) -> dict[tuple[str, str, str], list[Sample]]:
-    """(task, model id, test set) -> samples of the latest attempt of each cell; unreadable lines skipped."""
-    path = run_dir / "samples.jsonl"
+def read_samples(run_dir: Path, scenario: str = "single") -> dict[tuple[str, str, str], list[Sample]]:
+    """(task, model id, test set) -> samples of the latest attempt of each cell of `scenario`; unreadable
+    lines skipped."""
+    from bench.plan import split_cell_id
+    from bench.samplefile import latest_samples
+
     out: dict[tuple[str, str, str], list[Sample]] = {}
-    if not path.is_file():
-        return out
-    latest_attempt: dict[str, str] = {}
-    rows: list[Sample] = []
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(row, dict) and "cell_id" in row:
-                rows.append(row)
-                latest_attempt[row["cell_id"]] = str(row.get("attempt"))
-    for row in rows:
-        if str(row.get("attempt")) != latest_attempt[row["cell_id"]]:
-            continue
-        task, _, model = str(row["cell_id"]).partition("__")
-        out.setdefault((task, model, str(row.get("test_set", "test"))), []).append(row)
+    for cell, rows in latest_samples(run_dir).items():
+        task, model, row_scenario = split_cell_id(cell)
+        if row_scenario == scenario:
+            for row in rows:
+                out.setdefault((task, model, str(row.get("test_set", "test"))), []).append(row)
     return out
 
 
@@ -190,7 +179,7 @@ def paired_for_task(samples: Mapping[tuple[str, str, str], list[Sample]], task: 
 
 def add_paired(rankings: Sequence[TaskRanking], run_dir: Path, manifest: Mapping[str, Any] | None) -> None:
     """Fill `ranking.paired` of every task that has a recommended candidate (or a closest one)."""
-    samples = read_samples(run_dir)
+    samples = read_samples(run_dir, rankings[0].scenario if rankings else "single")
     if not samples:
         return
     tasks = (manifest or {}).get("tasks") or {}

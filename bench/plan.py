@@ -1,15 +1,44 @@
-"""Plan the matrix: one cell per (model, task) where the model declares the task and the suite selects both."""
+"""Plan the matrix: one cell per (model, task, scenario) where the model declares the task and the suite selects both.
+
+Scenarios: `single` (one request at a time, latency) and `offline` (the whole test set at once, throughput).
+A single-request cell keeps the id `task__model` it always had; an offline cell is `task__model@offline`.
+"""
 
 from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, get_args
 
 from bench.config import DerivedSource, ItemLimits, ModelsFile, ModelSpec, SuitesFile, SuiteSpec
 from bench.errors import BenchError, ConfigError, ConfigErrors
 from bench.tasks import Task, discover_tasks, load_task
 from bench.yamlfile import line_of, load_model, load_yaml, validate
+
+Scenario = Literal["single", "offline"]
+SCENARIOS: tuple[Scenario, ...] = get_args(Scenario)
+SCENARIO_SEP = "@"  # model ids never hold it (bench.config.Identifier)
+
+
+def cell_id(task: str, model: str, scenario: str = "single") -> str:
+    return f"{task}__{model}" + ("" if scenario == "single" else f"{SCENARIO_SEP}{scenario}")
+
+
+def split_cell_id(value: str) -> tuple[str, str, str]:
+    """(task, model id, scenario) of a cell id; ids written before scenarios existed are single-request."""
+    task, _, rest = value.partition("__")
+    model, _, scenario = rest.partition(SCENARIO_SEP)
+    return task, model, scenario or "single"
+
+
+def scenarios_of(choice: str) -> tuple[Scenario, ...]:
+    """`single`, `offline` or `both` as the scenarios to run, in that order."""
+    if choice == "both":
+        return SCENARIOS
+    if choice not in SCENARIOS:
+        raise BenchError(f"unknown scenario '{choice}' (choose single, offline or both)")
+    return (choice,)
 
 
 @dataclass(frozen=True)
@@ -18,10 +47,11 @@ class Cell:
     task: Task
     items: ItemLimits | None = None  # the suite's per-model caps, if any
     method: str = ""  # how the model serves the task (from models.yaml or the runtime's default)
+    scenario: Scenario = "single"
 
     @property
     def id(self) -> str:
-        return f"{self.task.name}__{self.model.id}"
+        return cell_id(self.task.name, self.model.id, self.scenario)
 
 
 def _yaml_index(model: ModelSpec, positions: dict[str, int]) -> int:
@@ -112,8 +142,9 @@ def load_tasks(tasks_dir: Path, names: list[str] | None = None) -> dict[str, Tas
 
 
 def plan_cells(models: ModelsFile, tasks: dict[str, Task], suite: SuiteSpec,
-               model_filter: list[str] | None = None) -> list[Cell]:
-    """Cells in ladder order: per task, models in the order of models.yaml (smallest first by convention)."""
+               model_filter: list[str] | None = None, scenarios: tuple[Scenario, ...] = ("single",)) -> list[Cell]:
+    """Cells in ladder order: per task, models in the order of models.yaml (smallest first by convention),
+    each model's scenarios one after the other (its offline cell right after its single-request one)."""
     selected = [m for m in models.models
                 if (suite.models == "all" or m.id in suite.models) and (not model_filter or m.id in model_filter)]
     if model_filter:
@@ -137,7 +168,8 @@ def plan_cells(models: ModelsFile, tasks: dict[str, Task], suite: SuiteSpec,
                 continue
             method = serving_method(model, tasks[name], claimed)
             if method is not None:
-                cells.append(Cell(model, tasks[name], suite.model_items.get(model.id), method))
+                cells += [Cell(model, tasks[name], suite.model_items.get(model.id), method, scenario)
+                          for scenario in scenarios]
     return cells
 
 

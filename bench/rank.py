@@ -19,7 +19,7 @@ import pandas as pd
 
 from bench.hwclass import keep_apart
 from bench.numbers import as_float
-from bench.results import records_frame
+from bench.results import records_frame, scenario_of
 
 Verdict = Literal["pass", "borderline", "insufficient", "fail", "failed"]
 LossReason = Literal["costlier", "tied", "borderline", "insufficient", "fail", "failed"]
@@ -158,6 +158,7 @@ class TaskRanking:
     # Filled from the samples (bench.paired.add_paired): model id -> test set -> difference with the reference.
     paired: dict[str, dict[str, Any]] = field(default_factory=dict)
     paired_reference: str | None = None
+    scenario: str = "single"  # the records it decided on: single-request or offline (batched) figures
 
     def row(self, model_id: str) -> pd.Series:
         return self.table[self.table["model_id"] == model_id].iloc[0]
@@ -342,16 +343,20 @@ def _gate_of(task_records: list[dict[str, Any]], manifest_gates: Mapping[str, An
 
 def rank_records(records: list[dict[str, Any]], key: str = "energy",
                  gates: Mapping[str, tuple[str, float]] | None = None,
-                 manifest: Mapping[str, Any] | None = None, tolerance: float = TIE_TOLERANCE) -> list[TaskRanking]:
-    """Rank every task present in `records`; `gates` overrides a task's gate as (metric, min).
+                 manifest: Mapping[str, Any] | None = None, tolerance: float = TIE_TOLERANCE,
+                 scenario: str = "single") -> list[TaskRanking]:
+    """Rank every task present in `records` on the figures of one scenario; `gates` overrides a task's gate
+    as (metric, min).
 
     The gate comes from the override, else the records, else the manifest's task list; a task without
-    any gate is skipped (it cannot be decided).
+    any gate is skipped (it cannot be decided). Scenarios are never mixed: an offline record's throughput
+    and energy answer another question than a single-request one's.
     """
     key_order(key)  # validate early, even for an empty run
     latest: dict[tuple[str, str], dict[str, Any]] = {}
     for record in records:  # one candidate per (task, model): a later record of the same cell wins
-        if isinstance(record, Mapping) and record.get("task") and record.get("model_id"):
+        if isinstance(record, Mapping) and record.get("task") and record.get("model_id") \
+                and scenario_of(record) == scenario:
             latest.pop((str(record["task"]), str(record["model_id"])), None)
             latest[(str(record["task"]), str(record["model_id"]))] = record
     records, gates = keep_apart(list(latest.values()), gates)  # costs compare only within a hardware class
@@ -368,4 +373,6 @@ def rank_records(records: list[dict[str, Any]], key: str = "energy",
             rankings.append(rank_task(frame, task, override[0], float(override[1]), key, tolerance))
         elif stated is not None:
             rankings.append(rank_task(frame, task, stated[0], stated[1], key, tolerance, stated[2], stated[3]))
+    for ranking in rankings:
+        ranking.scenario = scenario
     return rankings

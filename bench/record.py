@@ -56,6 +56,9 @@ class CellJob(BaseModel):
     min_energy_window_s: float = Field(gt=0)
     warmup_requests: int = Field(ge=0)
     energy: EnergyJob
+    scenario: Literal["single", "offline"] = "single"
+    batch_size: int | None = Field(None, ge=1)  # offline: items per forward (None: the runtime's default)
+    parallel: int | None = Field(None, ge=1)  # offline: sequences in flight for runtimes with slots
 
     @classmethod
     def read(cls, path: Path) -> CellJob:
@@ -92,6 +95,7 @@ class CellRecord(BaseModel):
     task_kind: str | None = None
     model_id: str | None = None
     runtime: str | None = None
+    scenario: Literal["single", "offline"] = "single"  # one request at a time, or the whole test set at once
     error: str | None = None
     failure: str | None = None
     wall_s: float | None = None

@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import os
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,11 @@ def append_line(path: Path, row: dict[str, Any]) -> None:
 
 def write_json_atomic(path: Path, data: Any) -> None:
     replace_atomic(path, json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8"))
+
+
+def scenario_of(record: Mapping[str, Any]) -> str:
+    """A record's scenario; records written before scenarios existed are single-request ones."""
+    return str(record.get("scenario") or "single")
 
 
 def read_records(run_dir: Path) -> list[dict[str, Any]]:

@@ -32,15 +32,14 @@ def test_the_cell_records_the_flag_per_test_set(tmp_path: Path) -> None:
     """
     task_dir = write_task(tmp_path)
     script = f"""
-import json, numpy as np
+import json
 from pathlib import Path
 from bench.cell import _score
-from bench.measure.loop import LoopResult
 from bench.tasks import load_task
 task = load_task(Path({str(task_dir)!r}))
 n = len(task.splits["test"])
-loop = LoopResult(["caf"] * n, np.ones(n, dtype=np.int64), 1, 1.0, 0.0, 0.0, 0.0)
-out = _score(task, loop, Path({str(tmp_path / "samples.jsonl")!r}), {{"resamples": 50, "seed": 0}}, lambda text: "caf")
+out = _score(task, ["caf"] * n, Path({str(tmp_path / "samples.jsonl")!r}), lambda texts: ["caf"] * len(texts),
+             resamples=50, seed=0)
 print(json.dumps({{"collapse": out["collapse"], "sets": sorted(out["collapse_sets"])}}))
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,

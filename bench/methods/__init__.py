@@ -1,18 +1,21 @@
 """Methods join a model to a task: how an encoder, a generator or a trained pipeline serves it.
 
 A method is built with the loaded model (or None for models it trains), fits what it needs on the
-train/dev splits (never on test), then answers one request at a time through `predict`.
+train/dev splits (never on test), then answers one request at a time through `predict`, or the whole
+test set at once through `predict_batch` (the offline scenario; see bench.methods.batching).
 """
 
 from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 from bench.config import ModelSpec
+from bench.methods.batching import Batching, serial
 from bench.tasks import Item, Target, Task
 
 METHODS: dict[str, str] = {
@@ -86,6 +89,18 @@ class Method(ABC):
 
     @abstractmethod
     def predict(self, text: str) -> Target: ...
+
+    def batching(self, size: int | None) -> Batching:
+        """How `predict_batch` serves many requests; `size` is the run's batch size or parallelism (None: default).
+
+        Methods whose runtime batches override this and `predict_batch`; the rest serve one request after
+        another, and say so.
+        """
+        return serial(f"method '{type(self).__name__}' has no batched path: requests are served one after another")
+
+    def predict_batch(self, texts: list[str], plan: Batching) -> Sequence[Target]:
+        """Predictions for all `texts`, as `predict` would give them one by one (up to numerical noise)."""
+        return [self.predict(text) for text in texts]
 
 
 def get_method(name: str) -> type[Method]:

@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.metrics import f1_score
 
 from bench.methods import Method
+from bench.methods.batching import Batching, embed_texts, encoder_batching
 from bench.options import CentroidOptions, read_options
 from bench.runtimes import Encoder
 from bench.tasks import Item
@@ -83,3 +84,10 @@ class Centroid(Method):
     def predict(self, text: str) -> str:
         vector = self.model.embed([text])[0]
         return self._labels[int(np.argmax(self._centroids @ vector))]
+
+    def batching(self, size: int | None) -> Batching:
+        return encoder_batching(self.model, size)
+
+    def predict_batch(self, texts: list[str], plan: Batching) -> list[str]:
+        scores = embed_texts(self.model, texts, plan) @ self._centroids.T
+        return [self._labels[int(i)] for i in np.argmax(scores, axis=1)]

@@ -16,6 +16,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 
 from bench.methods import Method
+from bench.methods.batching import Batching, embed_texts, encoder_batching
 from bench.methods.centroid import embed_all
 from bench.runtimes import Encoder
 from bench.tasks import Item
@@ -103,3 +104,10 @@ class EmbeddingHead(Method):
     def predict(self, text: str) -> str:
         vector = _unit(self.model.embed([text]))[0]
         return self._classes[int(np.argmax(vector @ self._weights + self._bias))]
+
+    def batching(self, size: int | None) -> Batching:
+        return encoder_batching(self.model, size)
+
+    def predict_batch(self, texts: list[str], plan: Batching) -> list[str]:
+        scores = _unit(embed_texts(self.model, texts, plan)) @ self._weights + self._bias
+        return [self._classes[int(i)] for i in np.argmax(scores, axis=1)]

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from bench.methods import Method
+from bench.methods.batching import Batching, embed_texts, encoder_batching
 from bench.methods.centroid import embed_all
 from bench.methods.lead_k import gate_metric, mean_score, split_sentences, tuning_items
 from bench.tasks import Item
@@ -86,3 +87,17 @@ class Extractive(Method):
     def predict(self, text: str) -> str:
         sentences = split_sentences(text)
         return select(sentences, self._embed(sentences), self.lead_weight, self.budget)
+
+    def batching(self, size: int | None) -> Batching:
+        return encoder_batching(self.model, size)
+
+    def predict_batch(self, texts: list[str], plan: Batching) -> list[str]:
+        """Every sentence of every document in one stream of sorted batches, then each summary as `predict`."""
+        docs = [split_sentences(text) for text in texts]
+        flat = [sentence for sentences in docs for sentence in sentences]
+        vectors = embed_texts(self.model, flat, plan) if flat else np.zeros((0, 1), dtype=np.float32)
+        out, start = [], 0
+        for sentences in docs:
+            out.append(select(sentences, vectors[start:start + len(sentences)], self.lead_weight, self.budget))
+            start += len(sentences)
+        return out

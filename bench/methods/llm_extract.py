@@ -128,6 +128,6 @@ class LlmExtract(LlmMethod):
         answer = out.text if out.text.rstrip().endswith("}") else out.text + "}"  # the stop string is cut off
         fields = parse_fields(answer, self.names, self.short_keys)
         if fields is None:
-            self.invalid_outputs += 1
+            self.tally(invalid_outputs=1)
             return dict.fromkeys(self.names)
         return fields

@@ -20,6 +20,9 @@ from __future__ import annotations
 import hashlib
 import random
 import re
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -27,6 +30,7 @@ from typing import Any, ClassVar
 from bench.config import ModelSpec
 from bench.errors import ConfigError
 from bench.methods import Method, MethodContext
+from bench.methods.batching import Batching, serial
 from bench.options import PromptOptions, read_options
 from bench.runtimes.llamacpp import Generation, LlamaCppModel
 from bench.tasks import Item, Task
@@ -153,6 +157,27 @@ class LlmMethod(Method):
         self.invalid_outputs = 0  # outputs that did not parse and were replaced by the fallback
         self.truncated_outputs = 0  # generations stopped by max_tokens
         self.distributions_read = 0  # next-token distributions read without generating (answer scoring)
+        self._tally_lock = threading.Lock()  # requests in flight on several slots update the totals
+
+    def tally(self, **increments: float) -> None:
+        """Add to running totals; safe from the threads that keep several llama.cpp slots busy."""
+        with self._tally_lock:
+            for name, value in increments.items():
+                setattr(self, name, getattr(self, name) + value)
+
+    def batching(self, size: int | None) -> Batching:
+        slots = self.llm.n_parallel
+        if slots <= 1:
+            return serial("llama.cpp was loaded with one slot: requests are decoded one after another")
+        return Batching("parallel", slots, f"{slots} llama.cpp slots decode together (continuous batching), "
+                        f"each with a KV cache of {self.llm.n_ctx} tokens")
+
+    def predict_batch(self, texts: list[str], plan: Batching) -> Sequence[Any]:
+        """Up to `plan.size` requests in flight: the server batches their tokens into shared forwards."""
+        if plan.mode != "parallel":
+            return super().predict_batch(texts, plan)
+        with ThreadPoolExecutor(max_workers=plan.size, thread_name_prefix="slot") as pool:
+            return list(pool.map(self.predict, texts))
 
     def choose_examples(self, train: list[Item]) -> list[Item]:
         return pick_examples(train, self.shots, max_words=self.example_max_words, seed=self.context.seed)
@@ -195,9 +220,8 @@ class LlmMethod(Method):
                                 examples=self.turns if turns is None else turns,
                                 max_tokens=max_tokens, grammar=grammar, stop=stop)
         self._count(out)
-        self.tokens_out += out.completion_tokens
-        self.generation_ms += out.generation_ms
-        self.truncated_outputs += out.finish_reason == "length"
+        self.tally(tokens_out=out.completion_tokens, generation_ms=out.generation_ms,
+                   truncated_outputs=int(out.finish_reason == "length"))
         return out
 
     def read_next(self, text: str, *, turns: list[tuple[str, str]] | None = None, answer_start: str = "",
@@ -211,14 +235,11 @@ class LlmMethod(Method):
                                    examples=self.turns if turns is None else turns,
                                    answer_start=answer_start, n_probs=n_probs)
         self._count(out)
-        self.distributions_read += 1
+        self.tally(distributions_read=1)
         return out
 
     def _count(self, out: Generation) -> None:
-        self.requests += 1
-        self.tokens_in += out.prompt_tokens
-        self.cached_tokens += out.cached_tokens
-        self.prompt_ms += out.prompt_ms
+        self.tally(requests=1, tokens_in=out.prompt_tokens, cached_tokens=out.cached_tokens, prompt_ms=out.prompt_ms)
 
     def clip(self, text: str) -> str:
         return clip_words(text, self.max_input_words)

@@ -59,7 +59,7 @@ class LlmRoute(LlmMethod):
         out = self.generate(text, max_tokens=self.max_tokens, grammar=self.grammar)
         label = parse_label(out.text, self.labels)
         if label is None:
-            self.invalid_outputs += 1
+            self.tally(invalid_outputs=1)
             return self.fallback
         return label
 

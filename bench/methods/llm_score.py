@@ -112,8 +112,7 @@ class LlmScore(LlmMethod):
 
     def predict(self, text: str) -> str:
         scored = self.scores(text, self.turns_for(text))
-        self.label_mass_total += scored.label_mass
-        self.predictions += 1
+        self.tally(label_mass_total=scored.label_mass, predictions=1)
         return best(self.prior.calibrate(scored.logprobs, self.strength))
 
     def usage(self) -> dict[str, float | int]:

@@ -84,9 +84,9 @@ class LlmSummarise(LlmMethod):
         summary = tidy_summary(out.text)
         cut = within_budget(summary, self.budget, cut_off=out.finish_reason == "length")
         if cut != summary:
-            self.trimmed_outputs += 1
+            self.tally(trimmed_outputs=1)
         if not cut:
-            self.invalid_outputs += 1
+            self.tally(invalid_outputs=1)
         return cut
 
     def usage(self) -> dict[str, float | int]:

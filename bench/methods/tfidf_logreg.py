@@ -12,6 +12,7 @@ from sklearn.pipeline import Pipeline
 
 from bench.hashing import sha256_file
 from bench.methods import Method
+from bench.methods.batching import DEFAULT_BATCH, Batching, chunks
 from bench.runtimes.onnx import session
 from bench.tasks import Item
 from bench.text import fold
@@ -52,6 +53,19 @@ class TfidfLogReg(Method):
     def predict(self, text: str) -> str:
         label = self._session.run(["label"], {"text": np.array([[fold(text)]])})[0]
         return str(label[0])
+
+    def batching(self, size: int | None) -> Batching:
+        size = size or DEFAULT_BATCH["sklearn"]
+        return Batching("batched", size, f"the exported scikit-learn pipeline runs on a matrix of {size} texts")
+
+    def predict_batch(self, texts: list[str], plan: Batching) -> list[str]:
+        if plan.mode != "batched":
+            return [self.predict(text) for text in texts]
+        labels: list[str] = []
+        for chunk in chunks(texts, plan.size):
+            out = self._session.run(["label"], {"text": np.array([[fold(text)] for text in chunk])})[0]
+            labels.extend(str(label) for label in out)
+        return labels
 
 
 def _to_onnx(pipeline: Pipeline) -> bytes:

@@ -8,18 +8,24 @@ the function so that `bench.report.i18n` is cheap to import.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bench.projection import Assumptions, Volume
+    from bench.rank import TaskRanking
+    from bench.report.blocks import Block
 
 
 def build_report(run_dir: Path, key: str = "energy", lang: str = "fr",
                  gates: Mapping[str, tuple[str, float]] | None = None, volume: Volume | None = None,
-                 assumptions: Assumptions | None = None) -> Path:
-    """Rebuild summary, charts, report.md and report.html of a run; returns the path of report.md."""
+                 assumptions: Assumptions | None = None, scenario: str = "single") -> Path:
+    """Rebuild summary, charts, report.md and report.html of a run; returns the path of report.md.
+
+    The main part decides on `scenario`'s figures; a run that measured the other scenario too gets a section
+    for it, with both side by side and a chart of energy per 1000 requests of each.
+    """
     from bench.fsio import replace_atomic
     from bench.paired import add_paired
     from bench.rank import rank_records
@@ -34,13 +40,35 @@ def build_report(run_dir: Path, key: str = "energy", lang: str = "fr",
     view = load_run(run_dir)
     records, manifest = view.records, view.manifest
     write_summary(run_dir, records)
-    rankings = rank_records(records, key=key, gates=gates, manifest=manifest)
+    rankings = rank_records(records, key=key, gates=gates, manifest=manifest, scenario=scenario)
     add_paired(rankings, run_dir, manifest)
     ladder = list((manifest.get("models") or {}).keys())
     charts = all_charts(rankings, run_dir / "charts", lang=lang, ladder=ladder)
+    extra = other_scenario(records, manifest, rankings, run_dir, key, gates, lang, ladder, scenario)
     title, blocks = build_document(records, manifest, rankings, charts, run_dir, lang=lang, key=key, volume=volume,
-                                   assumptions=assumptions, notes=view.notes(lang))
+                                   assumptions=assumptions, notes=view.notes(lang), scenario_blocks=extra)
     outputs = {"report.md": markdown.render(title, blocks), "report.html": html.render(title, blocks, run_dir, lang)}
     for name, text in outputs.items():
         replace_atomic(run_dir / name, text.encode("utf-8"))
     return run_dir / "report.md"
+
+
+def other_scenario(records: list[dict[str, Any]], manifest: Mapping[str, Any], rankings: Sequence[TaskRanking],
+                   run_dir: Path, key: str, gates: Mapping[str, tuple[str, float]] | None, lang: str,
+                   ladder: list[str], scenario: str) -> list[Block]:
+    """The section of the scenario the main part does not decide on (nothing when the run measured one)."""
+    from bench.paired import add_paired
+    from bench.rank import rank_records
+    from bench.report.charts import scenario_energy_bars
+    from bench.report.scenarios import offline_energy, scenario_section
+    from bench.results import scenario_of
+
+    other = "offline" if scenario == "single" else "single"
+    if not any(scenario_of(r) == other for r in records):
+        return []
+    others = rank_records(records, key=key, gates=gates, manifest=manifest, scenario=other)
+    add_paired(others, run_dir, manifest)
+    single = rankings if scenario == "single" else others
+    charts = {r.task: scenario_energy_bars(r, offline_energy(records, r.task), run_dir / "charts", lang, ladder)
+              for r in single}
+    return scenario_section(other, others, records, charts, run_dir, lang)

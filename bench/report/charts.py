@@ -275,3 +275,20 @@ def all_charts(rankings: list[TaskRanking], out_dir: Path, lang: str = "fr", lad
         if rankings:
             paths[""] = {"overview": overview(rankings, out_dir, lang)}
     return paths
+
+
+OFFLINE_ENERGY = "offline_energy_wh_per_1000_requests"
+
+
+def scenario_energy_bars(ranking: TaskRanking, offline: dict[str, float], out_dir: Path, lang: str = "fr",
+                         ladder: list[str] | None = None) -> Path:
+    """Energy per 1000 requests of each candidate, one request at a time beside offline (batched)."""
+    from dataclasses import replace
+
+    table = ranking.table.copy()
+    table[OFFLINE_ENERGY] = [offline.get(str(m), math.nan) for m in table["model_id"]]
+    with plt.rc_context(cast(Any, STYLE)):
+        columns = [(ENERGY, t(lang, "sc_single"), "0.55", ""), (OFFLINE_ENERGY, t(lang, "sc_offline"), "white", "///")]
+        return _bars(replace(ranking, table=table), columns,
+                     t(lang, "c_scenarios_y", log="{log}"), t(lang, "c_scenarios_title", task=ranking.task),
+                     out_dir / f"{slug(ranking.task)}_scenarios", lang, ladder or [])

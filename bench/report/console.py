@@ -67,10 +67,11 @@ def print_rankings(console: Console, rankings: Sequence[TaskRanking], lang: str 
 
 def print_run(console: Console, run_dir: Path, key: str = "energy",
               gates: Mapping[str, tuple[str, float]] | None = None, lang: str = "en",
-              volume: Volume | None = None, assumptions: Assumptions | None = None) -> None:
-    """Rank a saved run and print the result (used at the end of `run` and by `rank`), then what it lacks."""
+              volume: Volume | None = None, assumptions: Assumptions | None = None, scenario: str = "single") -> None:
+    """Rank a saved run on one scenario's figures and print the result (used at the end of `run` and by
+    `rank`), then what it lacks. The projection of a volume uses that scenario's throughput."""
     view = load_run(run_dir)
-    rankings = rank_records(view.records, key=key, gates=gates, manifest=view.manifest)
+    rankings = rank_records(view.records, key=key, gates=gates, manifest=view.manifest, scenario=scenario)
     add_paired(rankings, run_dir, view.manifest)
     print_rankings(console, rankings, lang, volume, assumptions, view.records, view.manifest.get("hardware") or {})
     for note in view.notes(lang):

@@ -220,8 +220,12 @@ def _first_line(text: Any, limit: int = 300) -> str:
 def build_document(records: Sequence[Mapping[str, Any]], manifest: Mapping[str, Any],
                    rankings: Sequence[TaskRanking], charts: Mapping[str, Mapping[str, Path]], run_dir: Path,
                    lang: str = "fr", key: str = "energy", volume: Volume | None = None,
-                   assumptions: Assumptions | None = None, notes: Sequence[str] = ()) -> tuple[str, list[Block]]:
-    """The report as (title, blocks); `notes` (an incomplete run, skipped lines, data warnings) lead it."""
+                   assumptions: Assumptions | None = None, notes: Sequence[str] = (),
+                   scenario_blocks: Sequence[Block] = ()) -> tuple[str, list[Block]]:
+    """The report as (title, blocks); `notes` (an incomplete run, skipped lines, data warnings) lead it.
+
+    `rankings` decide on one scenario's figures; `scenario_blocks` (bench.report.scenarios) give the other's.
+    """
     i18n.check_lang(lang)
     keys = key_order(key)
     tolerance = rankings[0].tolerance if rankings else 0.05
@@ -235,6 +239,9 @@ def build_document(records: Sequence[Mapping[str, Any]], manifest: Mapping[str, 
                     tol=i18n.plain(tolerance * 100, lang))),
         Heading(2, t(lang, "rec_h")),
     ]
+    if scenario_blocks:  # the run measured both scenarios: say which one this part decides on
+        scenario = rankings[0].scenario if rankings else "single"
+        blocks.append(Paragraph(t(lang, "scenario_main", scenario=scenario, what=t(lang, f"sc_{scenario}"))))
     if notes:
         blocks.append(Bullets(tuple(f"**⚠** {note}" for note in notes)))
     if rankings:
@@ -290,6 +297,7 @@ def build_document(records: Sequence[Mapping[str, Any]], manifest: Mapping[str, 
     if len(rankings) > 0:
         blocks += [Heading(2, t(lang, "overview_h")), *figure("", "overview", t(lang, "cap_overview"))]
 
+    blocks += list(scenario_blocks)
     blocks += [Heading(2, t(lang, "caveats_h")), Bullets(tuple(_caveats(rankings, records, manifest, lang,
                                                                         tolerance)))]
     failed = [r for r in records if r.get("status") != "ok"]

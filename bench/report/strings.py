@@ -179,6 +179,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "cap_qve": "Qualité vs énergie", "cap_size": "Qualité selon la taille",
         "cap_latency": "Latence p50 / p95", "cap_memory": "Mémoire maximale", "cap_co2": "CO2e pour 1000 requêtes",
         "cap_overview": "Marge au seuil vs énergie, toutes tâches",
+        "scenario_main": ("Chiffres du scénario **{scenario}** ({what})."),
+        "sc_single": "une requête à la fois", "sc_offline": "tout le jeu de test d'un coup, traité par lots",
+        "scenario_h": "Scénario {scenario} ({what})",
+        "scenario_intro": ("Les mêmes candidats, classés sur les chiffres de ce scénario. Le tableau met les deux "
+                           "scénarios côte à côte ; les réponses hors ligne doivent être celles d'une requête à la "
+                           "fois (au bruit numérique près) : un écart est signalé par ⚠."),
+        "sc_cols": "tâche|modèle|débit (req/s)|Wh / 1000 req.|CPU s / 1000 req.|RSS max (Mo)|traitement|réponses",
+        "sc_same": "identiques ({n})", "sc_differ": "⚠ {k} sur {n} diffèrent", "sc_none": "pas de référence",
+        "c_scenarios_title": "{task} : énergie pour 1000 requêtes, une à la fois vs hors ligne",
+        "c_scenarios_y": "Wh pour 1000 requêtes{log}",
+        "cap_scenarios": "Énergie pour 1000 requêtes, une requête à la fois vs hors ligne (par lots)",
     },
     "en": {
         "title": "frugal-bench — report for run {run_id}",
@@ -323,5 +334,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "cap_qve": "Quality vs energy", "cap_size": "Quality vs size",
         "cap_latency": "Latency p50 / p95", "cap_memory": "Peak memory", "cap_co2": "CO2e per 1000 requests",
         "cap_overview": "Margin over the gate vs energy, all tasks",
+        "scenario_main": "Figures of the **{scenario}** scenario ({what}).",
+        "sc_single": "one request at a time", "sc_offline": "the whole test set at once, batched",
+        "scenario_h": "Scenario {scenario} ({what})",
+        "scenario_intro": ("The same candidates, ranked on this scenario's figures. The table puts both scenarios "
+                           "side by side; offline answers must be those of one request at a time (up to numerical "
+                           "noise): a difference is flagged with ⚠."),
+        "sc_cols": "task|model|throughput (req/s)|Wh / 1000 req.|CPU s / 1000 req.|peak RSS (MB)|serving|answers",
+        "sc_same": "identical ({n})", "sc_differ": "⚠ {k} of {n} differ", "sc_none": "no reference",
+        "c_scenarios_title": "{task}: energy per 1000 requests, one at a time vs offline",
+        "c_scenarios_y": "Wh per 1000 requests{log}",
+        "cap_scenarios": "Energy per 1000 requests, one request at a time vs offline (batched)",
     },
 }

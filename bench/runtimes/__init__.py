@@ -41,3 +41,17 @@ def get_runtime(name: str) -> RuntimeModule:
         raise KeyError(f"unknown runtime '{name}' (known: {sorted(RUNTIMES)})")
     module: RuntimeModule = importlib.import_module(RUNTIMES[name])
     return module
+
+
+# The model option that sets how many sequences a runtime serves at once, for runtimes that take it at load
+# time (the offline scenario's parallelism); other runtimes batch per call and need nothing at load.
+PARALLEL_OPTION: dict[str, str] = {"llamacpp": "n_parallel"}
+DEFAULT_PARALLEL = 4  # llama.cpp slots on a small CPU: enough to share fixed costs, few enough for memory
+
+
+def offline_spec(spec: ModelSpec, parallel: int | None) -> ModelSpec:
+    """The model as the offline scenario loads it: with its parallel slots where the runtime takes them."""
+    option = PARALLEL_OPTION.get(spec.runtime)
+    if option is None:
+        return spec
+    return spec.model_copy(update={"options": {**spec.options, option: parallel or DEFAULT_PARALLEL}})

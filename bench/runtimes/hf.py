@@ -51,6 +51,10 @@ class HfEncoder:
         # one text at a time by default (option `max_batch`), as padding costs more than batching saves on a CPU.
         if len(texts) > self.max_batch:
             return np.vstack([self.embed(texts[i:i + self.max_batch]) for i in range(0, len(texts), self.max_batch)])
+        return self.embed_batch(texts)
+
+    def embed_batch(self, texts: list[str]) -> np.ndarray[Any, np.dtype[np.float32]]:
+        """One batched forward over all `texts`, padded to the longest (the offline scenario's batches)."""
         torch = self._torch
         batch = self.tokenizer([self.prefix + t for t in texts], padding=True, truncation=True,
                                max_length=self.max_length, return_tensors="pt")

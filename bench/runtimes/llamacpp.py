@@ -9,6 +9,8 @@ Model options (models.yaml `options`):
   longest prompt (routing with label descriptions and examples) stays under 3,000 tokens.
 - `chat` (default true): apply the chat template stored in the GGUF; false for base models, which are
   prompted with plain text.
+- `n_parallel` (default 1): slots, i.e. sequences decoded together by continuous batching (the offline
+  scenario sets it); each slot has a KV cache of its own of `n_ctx` tokens, so memory grows with it.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ class GenerationError(RuntimeError):
 
 class LlamaCppModel:
     def __init__(self, path: Path, threads: int, n_ctx: int = DEFAULT_CTX, chat: bool = True,
-                 seed: int = 0) -> None:
+                 seed: int = 0, n_parallel: int = 1) -> None:
         # ggml synchronises its threads with OpenMP barriers; libgomp's default is to spin while waiting.
         # With as many threads as cores, any other busy process (a shared server, a CI neighbour) then
         # stalls every barrier: 0.8 generated tok/s instead of 21.6 for Qwen-0.5B on this 2-core machine
@@ -56,8 +58,13 @@ class LlamaCppModel:
 
         params = xlc.CommonParams()
         params.model.path = str(path)
-        params.n_ctx = n_ctx
-        params.n_parallel = 1  # one request at a time, as measured
+        if n_parallel < 1:
+            raise ValueError(f"n_parallel must be at least 1, not {n_parallel}")
+        # Every slot gets a KV cache of its own, sized to one request's budget (`n_ctx`): the server splits
+        # the context evenly between slots when the cache is not unified.
+        params.n_ctx = n_ctx * n_parallel
+        params.n_parallel = n_parallel
+        params.kv_unified = False
         params.cpuparams.n_threads = threads
         params.cpuparams_batch.n_threads = threads
         params.sampling.temp = 0.0
@@ -71,7 +78,8 @@ class LlamaCppModel:
         params.cache_ram_mib = 0
         params.fit_params = False  # CPU only: nothing to fit to device memory
         self.path = path
-        self.n_ctx = n_ctx
+        self.n_ctx = n_ctx  # per slot
+        self.n_parallel = n_parallel
         self.chat = chat
         self._server = xlc.Server(params)
 
@@ -169,4 +177,5 @@ def load(spec: ModelSpec, root: Path | None, threads: int) -> LlamaCppModel:
     if root is None:
         raise ValueError(f"model '{spec.id}': llama.cpp needs a GGUF file on disk")
     options = read_options(LlamaCppOptions, spec.options)
-    return LlamaCppModel(gguf_file(spec, root), threads, n_ctx=options.n_ctx, chat=options.chat)
+    return LlamaCppModel(gguf_file(spec, root), threads, n_ctx=options.n_ctx, chat=options.chat,
+                         n_parallel=options.n_parallel)

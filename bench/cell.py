@@ -114,7 +114,18 @@ def run_cell(cell: dict[str, Any], samples_path: Path, startup_s: float,
     out["params"] = spec.params if spec.params is not None else method.trained_params
     out["thread_pools"] = cap_loaded_pools(threads)  # after load and fit: every pool the runtime started
 
-    test = task.splits["test"]
+    frugal = cell.get("frugal")  # None: full evaluation; else bench.frugal's probe or sequential quality
+    if frugal is not None and frugal["mode"] == "quality":  # the costs were measured by the probe
+        from bench.frugalcell import score_sequentially
+
+        sampler.stop()
+        t0 = time.perf_counter()
+        out.update(score_sequentially(task, samples_path, cell, method.predict))
+        out["hardware"] = _hardware(threads)
+        phases["scoring_s"] = time.perf_counter() - t0
+        out["phase_times_s"] = phases
+        return out
+    test = task.splits["test"][:frugal["probe_items"]] if frugal is not None else task.splits["test"]
     window = Window(meter, sampler, method)
     loop = measured_loop(method.predict, [item.text for item in test], min_window_s=cell["min_energy_window_s"],
                          warmup=cell["warmup_requests"], window=window)
@@ -134,13 +145,17 @@ def run_cell(cell: dict[str, Any], samples_path: Path, startup_s: float,
     phases["figures_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    out.update(_score(task, loop, samples_path, cell, method.predict))
-    out["hardware"] = {**fingerprint(), "threads_requested": threads, "cpu_affinity": cpu_affinity(),
-                       "pinned_cpus": PINNED, "thread_env": {k: os.environ.get(k) for k in thread_env(threads)},
-                       "libraries": loaded_library_versions()}
+    if frugal is None:  # a probe measures costs only
+        out.update(_score(task, loop, samples_path, cell, method.predict))
+    out["hardware"] = _hardware(threads)
     phases["scoring_s"] = time.perf_counter() - t0
     out["phase_times_s"] = phases
     return out
+
+
+def _hardware(threads: int) -> dict[str, Any]:
+    return {**fingerprint(), "threads_requested": threads, "cpu_affinity": cpu_affinity(), "pinned_cpus": PINNED,
+            "thread_env": {k: os.environ.get(k) for k in thread_env(threads)}, "libraries": loaded_library_versions()}
 
 
 def _window_figures(loop: LoopResult[Any], meter: EnergyMeter, window: Window, warmup: int) -> dict[str, Any]:

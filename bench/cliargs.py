@@ -38,6 +38,15 @@ PUE = at_least(1, "power usage effectiveness: the room's power over the IT power
 CARBON = at_least(0, "grid intensity in gCO2e/kWh")
 MEMORY_CAP = at_least(0, "resident memory in MB a cell may reach", strictly=True)
 TOLERANCE = at_least(0, "an allowed change")
+BATCH = at_least(1, "items scored between two looks")
+PROBE_ITEMS = at_least(1, "test items timed by the cost probe")
+
+
+def level(value: float) -> float:
+    """A confidence level: at least 0.5 and below 1."""
+    if not math.isfinite(value) or not 0.5 <= value < 1:
+        raise typer.BadParameter(f"{value:g} is not allowed: a confidence level is at least 0.5 and below 1")
+    return value
 
 
 def parse_gates(values: list[str]) -> dict[str, tuple[str, float]]:

@@ -24,6 +24,8 @@ class RunSettings:
     memory_cap_mb: float | None = None  # resident memory of a cell (and its children); None: no cap
     pin_cpus: bool = False  # pin each cell to `threads` CPUs (target-hardware profile)
     profile: dict[str, Any] | None = None  # the resolved target profile (bench.profiles), in every record
+    # Frugal evaluation (bench.frugal): level, batch, probe_items, key, score_all; None: full evaluation.
+    frugal: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = {k: v for k, v in self.__dict__.items() if k != "energy"}

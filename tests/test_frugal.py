@@ -163,3 +163,20 @@ def test_a_candidate_near_its_gate_is_scored_on_every_item(tmp_path: Path) -> No
     out = score_sequentially(task, tmp_path / "s.jsonl", _cell(task, 0.5), half_right)
     assert out["sequential"]["sets"]["test"] == {"scored": 400, "items": 400, "stop": "every item scored"}
     assert out["quality_sets"]["test"]["accuracy"]["method"] == "wilson"  # n fixed in advance: the usual interval
+
+
+def test_side_by_side_and_replay_of_a_full_run(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.tools.frugal_vs_full import main, side_by_side
+
+    _run("run", "--suite", "quick", "--threads", "1")
+    full = (workspace / "results" / "latest").resolve()
+    _run("run", "--suite", "quick", "--threads", "1", "--frugal", "--probe-items", "3")
+    frugal = (workspace / "results" / "latest").resolve()
+    table = side_by_side(full, frugal)
+    [row] = [line for line in table.splitlines() if line.startswith("mini_route")]
+    assert " yes " in row  # the same recommendation
+    assert f"full run {full.name}" in table and f"frugal run {frugal.name}" in table
+    assert main(["--replay", str(full)]) == 0
+    replayed = capsys.readouterr().out
+    assert "mini_route: full recommends" in replayed and "(same)" in replayed
+    assert "not needed: costlier than" in replayed and "estimated CPU time saved" in replayed

@@ -180,3 +180,33 @@ def test_side_by_side_and_replay_of_a_full_run(workspace: Path, capsys: pytest.C
     replayed = capsys.readouterr().out
     assert "mini_route: full recommends" in replayed and "(same)" in replayed
     assert "not needed: costlier than" in replayed and "estimated CPU time saved" in replayed
+
+
+# Records of frugal runs in rank and compare (no cell runs).
+
+
+def test_a_candidate_stopped_on_a_failing_set_fails_there_and_an_unscored_set_never_passes() -> None:
+    from test_test_sets import record, score
+
+    stopped = record("stopped", score(0.95, 0.93, 0.97), score(0.5, 0.3, 0.7), energy=0.01)
+    stopped["unscored_sets"] = []
+    half = record("half", score(0.95, 0.93, 0.97), score(0.95, 0.93, 0.97), energy=0.02)
+    del half["quality_sets"]["test_handwritten"]
+    half["unscored_sets"] = ["test_handwritten"]
+    [ranking] = rank_records([stopped, half])
+    assert ranking.verdicts() == {"stopped": "fail", "half": "insufficient"}
+    assert ranking.recommended is None
+    assert ranking.row("half")["test_handwritten:verdict"] == "not scored"
+
+
+def test_compare_notes_a_not_needed_candidate_instead_of_a_regression() -> None:
+    from test_test_sets import record, score
+
+    from bench.compare import _quality_checks
+
+    ref = record("big", score(0.95, 0.93, 0.97), score(0.93, 0.91, 0.95), energy=5.0)
+    cand = {**ref, "quality": {}, "quality_sets": {}, "unscored_sets": ["test", "test_handwritten"],
+            "not_needed": {"costlier_than": "rules", "reason": "not needed: costlier than rules, which passes"}}
+    checks = _quality_checks("extract", "big", ref, cand, 2.0)
+    assert [c.verdict for c in checks] == ["note", "note"]
+    assert all(c.change == "not needed" for c in checks)

@@ -42,6 +42,18 @@ def lint(session: nox.Session) -> None:
     session.run("mypy")
 
 
+@nox.session(python=PYTHON, default=False)
+def frugal_vs_full(session: nox.Session) -> None:
+    """Full and frugal evaluation of a suite in one go, side by side (`-- --suite quick`), or
+    `-- --replay RUN_DIR` to replay the frugal rule on a full run's samples without running anything."""
+    session.install("-e", ".[llm,ladder]")
+    args = list(session.posargs) or ["--suite", "quick"]
+    if "--replay" not in args:
+        suite = args[args.index("--suite") + 1] if "--suite" in args else "quick"
+        session.run("frugal-bench", "install", "--suite", suite)
+    session.run("python", "-m", "bench.tools.frugal_vs_full", *args)
+
+
 @nox.session(python=PYTHON)
 def report(session: nox.Session) -> None:
     """Rebuild charts and report (Markdown + HTML) of a run from its records, e.g. `-- latest --lang en`."""

@@ -118,7 +118,19 @@ def run_cell(job: CellJob, samples_path: Path, startup_s: float,
     out["params"] = spec.params if spec.params is not None else method.trained_params
     out["thread_pools"] = cap_loaded_pools(threads)  # after load and fit: every pool the runtime started
 
-    test = task.splits["test"]
+    frugal = job.frugal  # None: full evaluation; else bench.frugal's probe or sequential quality
+    if frugal is not None and frugal.mode == "quality":  # the costs were measured by the probe
+        from bench.frugalcell import score_sequentially
+
+        sampler.stop()
+        t0 = time.perf_counter()
+        out.update(score_sequentially(task, samples_path, frugal, method.predict, resamples=job.resamples,
+                                      seed=job.seed))
+        out["hardware"] = _hardware(threads)
+        phases["scoring_s"] = time.perf_counter() - t0
+        out["phase_times_s"] = phases
+        return out
+    test = task.splits["test"][:frugal.probe_items] if frugal is not None else task.splits["test"]
     window = Window(meter, sampler, method)
     inputs = [item.text for item in test]
     loop: LoopResult[Any] | BatchResult[Any]
@@ -153,13 +165,17 @@ def run_cell(job: CellJob, samples_path: Path, startup_s: float,
     phases["figures_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    out.update(_score(task, loop.predictions, samples_path, predict_all, resamples=job.resamples, seed=job.seed))
-    out["hardware"] = {**fingerprint(), "threads_requested": threads, "cpu_affinity": cpu_affinity(),
-                       "pinned_cpus": PINNED, "thread_env": {k: os.environ.get(k) for k in thread_env(threads)},
-                       "libraries": loaded_library_versions()}
+    if frugal is None:  # a probe measures costs only
+        out.update(_score(task, loop.predictions, samples_path, predict_all, resamples=job.resamples, seed=job.seed))
+    out["hardware"] = _hardware(threads)
     phases["scoring_s"] = time.perf_counter() - t0
     out["phase_times_s"] = phases
     return out
+
+
+def _hardware(threads: int) -> dict[str, Any]:
+    return {**fingerprint(), "threads_requested": threads, "cpu_affinity": cpu_affinity(), "pinned_cpus": PINNED,
+            "thread_env": {k: os.environ.get(k) for k in thread_env(threads)}, "libraries": loaded_library_versions()}
 
 
 def _window_figures(loop: LoopResult[Any] | BatchResult[Any], meter: EnergyMeter, window: Window,

@@ -30,7 +30,7 @@ from bench.lifeline import PARENT_ENV
 from bench.measure.memory import MB, maxrss_to_mb, peak_rss_mb
 from bench.measure.threads import thread_env
 from bench.plan import Cell
-from bench.record import SCHEMA_VERSION, CellJob, EnergyJob, ItemCaps
+from bench.record import SCHEMA_VERSION, CellJob, EnergyJob, FrugalJob, ItemCaps
 from bench.settings import RunSettings
 
 MEMORY_POLL_S = 0.05  # RSS is read from /proc (~20 µs): at this rate the watchdog costs the cell nothing
@@ -201,9 +201,13 @@ def _log_tail(path: Path, lines: int = 6) -> list[str]:
     return rows[-lines:]
 
 
-def _prepare(cell: Cell, settings: RunSettings, run_dir: Path) -> Path:
-    """The cell's working folder, cleared of what an interrupted attempt left, with its cell.json."""
-    work = run_dir / "cells" / cell.id
+def _prepare(cell: Cell, settings: RunSettings, run_dir: Path, frugal: dict[str, Any] | None = None) -> Path:
+    """The cell's working folder, cleared of what an interrupted attempt left, with its cell.json.
+
+    `frugal` (bench.frugal): the cell only probes costs (in a folder of its own) or only scores quality.
+    """
+    probe = frugal is not None and frugal["mode"] == "probe"
+    work = run_dir / "cells" / (f"{cell.id}.probe" if probe else cell.id)
     try:
         work.mkdir(parents=True, exist_ok=True)
         _stop_orphan(work / "child.json")
@@ -211,7 +215,10 @@ def _prepare(cell: Cell, settings: RunSettings, run_dir: Path) -> Path:
             (work / stale).unlink(missing_ok=True)
     except OSError as exc:
         raise WriteFailed(work, exc) from exc
-    write_all(work / "cell.json", cell_job(cell, settings, run_dir).model_dump_json().encode("utf-8"))
+    job = cell_job(cell, settings, run_dir)
+    if frugal is not None:
+        job = job.model_copy(update={"frugal": FrugalJob(**frugal)})
+    write_all(work / "cell.json", job.model_dump_json().encode("utf-8"))
     return work
 
 
@@ -263,13 +270,14 @@ def _samples(work: Path, record: dict[str, Any], run_id: str, cell: Cell) -> lis
     return samples
 
 
-def run_one(cell: Cell, settings: RunSettings, run_dir: Path, run_id: str) -> dict[str, Any]:
+def run_one(cell: Cell, settings: RunSettings, run_dir: Path, run_id: str,
+            frugal: dict[str, Any] | None = None) -> dict[str, Any]:
     """Run a cell in a child process and return its record (never raises for a failing model).
 
     The record's committed samples are in record["_samples"]; `commit` writes both. A file of the run that
     cannot be written raises WriteFailed: the run stops there, and --resume finishes it once that is fixed.
     """
-    work = _prepare(cell, settings, run_dir)
+    work = _prepare(cell, settings, run_dir, frugal)
     pid_file = work / "child.json"
     record = _base_record(cell, settings, run_id)
     record["started_at"] = dt.datetime.now(dt.UTC).isoformat()

@@ -137,6 +137,18 @@ def run(
     parallel: Annotated[int | None, typer.Option(
         help="Offline scenario: sequences in flight for llama.cpp (slots; default 4).",
         callback=cliargs.BATCH)] = None,
+    frugal: Annotated[bool, typer.Option(
+        "--frugal", help="Frugal evaluation: probe every candidate's costs, score quality in cost order and stop "
+                         "each test set once it is clearly above or below its gate; candidates costlier than one "
+                         "that passes are not scored (README: Frugal evaluation).")] = False,
+    frugal_level: Annotated[float, typer.Option(
+        help="With --frugal: confidence level of the anytime-valid intervals.", callback=cliargs.level)] = 0.95,
+    frugal_batch: Annotated[int, typer.Option(
+        help="With --frugal: items scored per test set between two looks.", callback=cliargs.BATCH)] = 20,
+    probe_items: Annotated[int, typer.Option(
+        help="With --frugal: test items the cost probe times.", callback=cliargs.PROBE_ITEMS)] = 10,
+    score_all: Annotated[bool, typer.Option(
+        "--score-all", help="With --frugal: score the candidates costlier than a passing one too.")] = False,
 ) -> None:
     """Run the suite: every (model, task, scenario) cell in its own process, then rank and write the report.
 
@@ -144,8 +156,11 @@ def run(
     """
     cliargs.check_key(key)  # a wrong key fails now, not after the cells have run
     from bench import launch
+    from bench.frugal import options as frugal_options
     from bench.settings import RunSettings
 
+    if frugal and shard:
+        raise BenchError("--frugal needs every candidate of a task in one run: it cannot be combined with --shard")
     if resume:
         started = launch.resume(results, resume, models_file, tasks_dir, shard, shard_costs)
         console.print(f"resuming {started.run_dir.name} with the settings it recorded")
@@ -165,7 +180,10 @@ def run(
             energy=EnergySettings(country, target.pue, target.cpu_watts, target.ram_watts, carbon_intensity),
             models_dir=models_file.parent, memory_cap_mb=memory_cap_mb or spec.memory_cap_mb,
             pin_cpus=target.pin_cpus, profile=target.to_dict(), scenarios=scenarios, batch_size=batch_size,
-            parallel=parallel)
+            parallel=parallel,
+            frugal=frugal_options(frugal_level, frugal_batch, probe_items, key, score_all) if frugal else None)
+        if frugal and scenarios != ("single",):
+            raise BenchError("--frugal decides on the single-request scenario: run the offline scenario without it")
         started = launch.start(results, cells, settings, models_file, Path.cwd(), shard, shard_costs)
     _run_cells(started, key, [results, models_file, tasks_dir])
 
@@ -199,6 +217,8 @@ def _run_cells(started: Any, key: str, paths: list[Path]) -> None:
 
         def on_done(cell: Cell, record: dict[str, Any]) -> None:
             status = "[green]ok[/]" if record["status"] == "ok" else f"[red]failed[/] ({escape(str(record['error']))})"
+            if record.get("not_needed"):
+                status = f"[cyan]{escape(record['not_needed']['reason'])}[/] (costs probed)"
             progress.console.print(f"{cell.task.name} × {cell.model.id}: {status} in {record['wall_s']:.1f} s")
             progress.advance(bar)
             progress.refresh()
@@ -210,6 +230,9 @@ def _run_cells(started: Any, key: str, paths: list[Path]) -> None:
             _print_interrupted(stop, run_dir, len(cells), paths)
             raise typer.Exit(128 + stop.signum) from None
     point_latest(paths[0], run_dir)
+    from bench import footprint
+
+    console.print(footprint.sentence(footprint.record_run(run_dir, footprint.own_cpu_s())))
     write_benchmark_json(run_dir)  # timing figures for pytest-benchmark tooling
     decide_on = "single" if "single" in settings.scenarios else "offline"  # a run of offline cells only
     report = build_report(run_dir, key=key, scenario=decide_on)

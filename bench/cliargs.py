@@ -38,7 +38,7 @@ PUE = at_least(1, "power usage effectiveness: the room's power over the IT power
 CARBON = at_least(0, "grid intensity in gCO2e/kWh")
 MEMORY_CAP = at_least(0, "resident memory in MB a cell may reach", strictly=True)
 TOLERANCE = at_least(0, "an allowed change")
-BATCH = at_least(1, "items per batch or sequences in flight")
+BATCH = at_least(1, "items per batch, sequences in flight or items between two looks")
 
 
 def scenarios(choice: str) -> Any:
@@ -56,6 +56,16 @@ def scenario(choice: str) -> str:
     if choice not in ("single", "offline"):
         raise typer.BadParameter(f"'{choice}': choose single or offline", param_hint="--scenario")
     return choice
+
+
+PROBE_ITEMS = at_least(1, "test items timed by the cost probe")
+
+
+def level(value: float) -> float:
+    """A confidence level: at least 0.5 and below 1."""
+    if not math.isfinite(value) or not 0.5 <= value < 1:
+        raise typer.BadParameter(f"{value:g} is not allowed: a confidence level is at least 0.5 and below 1")
+    return value
 
 
 def parse_gates(values: list[str]) -> dict[str, tuple[str, float]]:

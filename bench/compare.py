@@ -242,9 +242,16 @@ def _quality_checks(task: str, model: str, ref: Mapping[str, Any], cand: Mapping
     checks = []
     ref_sets, cand_sets = _by_set(ref), _by_set(cand)
     first = next(iter(ref_sets), "test")
+    # Frugal runs leave some quality unscored on purpose (bench.frugal): a note, not a regression.
+    unscored = {*(ref.get("unscored_sets") or []), *(cand.get("unscored_sets") or [])}
     for set_name, ref_q in ref_sets.items():
         cand_q = cand_sets.get(set_name) or {}
         prefix = "" if set_name == first else f"{set_name}:"
+        if set_name in unscored:
+            why = "not needed" if cand.get("not_needed") or ref.get("not_needed") else "stopped: fails on another set"
+            checks.append(Check(task, model, f"{prefix}quality", "scored" if ref_q else "–",
+                                "scored" if cand_q else "–", why, "–", "note"))
+            continue
         checks += _metric_checks(task, model, ref_q, cand_q, limit, prefix)
     return checks
 

@@ -21,8 +21,8 @@ from bench.hwclass import keep_apart
 from bench.numbers import as_float
 from bench.results import records_frame, scenario_of
 
-Verdict = Literal["pass", "borderline", "insufficient", "fail", "failed"]
-LossReason = Literal["costlier", "tied", "borderline", "insufficient", "fail", "failed"]
+Verdict = Literal["pass", "borderline", "insufficient", "fail", "failed", "not_needed"]
+LossReason = Literal["costlier", "tied", "borderline", "insufficient", "fail", "failed", "not_needed"]
 
 FRUGALITY_KEYS: dict[str, str] = {
     "energy": "energy_wh_per_1000_requests",
@@ -36,6 +36,10 @@ TIE_TOLERANCE = 0.05
 EXACT_KEYS = frozenset({"params"})
 # Severity: the verdict of a candidate over several test sets is its most severe one.
 VERDICT_ORDER: dict[str, int] = {"pass": 0, "borderline": 1, "insufficient": 2, "fail": 3, "failed": 4}
+# Frugal runs (bench.frugal): a candidate costlier than one that passes has its costs but no quality. It is
+# listed right after the passing ones; it is neither a pass nor a failure.
+NOT_NEEDED = "not_needed"
+LISTING_ORDER: dict[str, float] = {**VERDICT_ORDER, NOT_NEEDED: 0.5}
 
 
 def key_order(key: str) -> list[str]:
@@ -194,6 +198,8 @@ def _loss(row: Mapping[str, Any], best: Mapping[str, Any] | None, ranking_keys: 
     if best is not None:
         base["quality_delta"] = value - as_float(best.get(metric))
         base["ratios"] = _ratios(row, best)
+    if row["verdict"] == NOT_NEEDED:
+        return Loss(reason="not_needed", decided_by=str(row.get("not_needed")), **base)
     if row["verdict"] == "failed":
         error = row.get("error")
         return Loss(reason="failed", error=str(error) if isinstance(error, str) and error else None, **base)
@@ -255,8 +261,16 @@ def gate_row(row: dict[str, Any], sets: list[str], metric: str, thresholds: Mapp
     if row.get("status") != "ok":
         row["verdict"], row["deciding_set"], row["deciding_metric"] = "failed", None, None
         return
+    if isinstance(row.get("not_needed"), str) and row["not_needed"]:
+        row["verdict"], row["deciding_set"], row["deciding_metric"] = NOT_NEEDED, None, None
+        return
+    # Frugal runs stop scoring a candidate once one set fails: the others stay unscored, and never pass.
+    unscored = set(str(row.get("unscored_sets") or "").split("|")) - {"", "nan"}
     worst: tuple[int, str | None, str | None] = (-1, None, None)
     for index, set_name in enumerate(sets):
+        if set_name in unscored:
+            row[f"{set_name}:verdict"] = "not scored"
+            continue
         conditions = [(metric, thresholds[set_name], False), *((m, v, True) for m, v in (limits or {}).items())]
         set_worst = -1
         for name, bound, is_limit in conditions:
@@ -272,6 +286,8 @@ def gate_row(row: dict[str, Any], sets: list[str], metric: str, thresholds: Mapp
             if VERDICT_ORDER[this] > worst[0]:
                 worst = (VERDICT_ORDER[this], set_name, name)
         row[f"{set_name}:verdict"] = _verdict_named(set_worst)
+    if unscored and worst[0] == VERDICT_ORDER["pass"]:  # never a pass on part of the sets
+        worst = (VERDICT_ORDER["insufficient"], sorted(unscored)[0], metric)
     row["verdict"] = _verdict_named(worst[0])
     row["deciding_set"], row["deciding_metric"] = (worst[1], worst[2]) if row["verdict"] != "pass" else (None, None)
     if row["verdict"] == "failed":
@@ -301,9 +317,9 @@ def rank_task(frame: pd.DataFrame, task: str, metric: str, threshold: float, key
         gate_row(row, sets, metric, thresholds, limits)
     passing = frugality_sort([r for r in rows if r["verdict"] == "pass"], keys, tolerance)
 
-    def by_quality(r: dict[str, Any]) -> tuple[int, bool, float, str]:
+    def by_quality(r: dict[str, Any]) -> tuple[float, bool, float, str]:
         low = as_float(r[f"{metric}_ci_low"])
-        return VERDICT_ORDER[r["verdict"]], math.isnan(low), -low if not math.isnan(low) else 0.0, str(r["model_id"])
+        return LISTING_ORDER[r["verdict"]], math.isnan(low), -low if not math.isnan(low) else 0.0, str(r["model_id"])
 
     others = sorted((r for r in rows if r["verdict"] != "pass"), key=by_quality)
     ordered = passing + others
@@ -311,7 +327,7 @@ def rank_task(frame: pd.DataFrame, task: str, metric: str, threshold: float, key
     table = pd.DataFrame(ordered, columns=[*data.columns, *extra]) if ordered else data.assign(verdict=[])
     table = table.reset_index(drop=True)
     table["position"] = range(1, len(table) + 1)
-    scored = table[table["verdict"] != "failed"]
+    scored = table[~table["verdict"].isin(["failed", NOT_NEEDED])]
     pareto = pareto_front(scored, metric, FRUGALITY_KEYS[key])
     table["pareto"] = table["model_id"].isin(pareto)
     best = passing[0] if passing else None
@@ -321,7 +337,7 @@ def rank_task(frame: pd.DataFrame, task: str, metric: str, threshold: float, key
     ranking.losses = {str(r["model_id"]): _loss(r, best, keys, metric, tolerance)
                       for r in ordered if best is None or r["model_id"] != best["model_id"]}
     if best is None:
-        candidates = [r for r in others if r["verdict"] != "failed"]
+        candidates = [r for r in others if r["verdict"] not in ("failed", NOT_NEEDED)]
         ranking.closest = str(candidates[0]["model_id"]) if candidates else None  # highest lower bound first
     return ranking
 

@@ -38,6 +38,20 @@ class ItemCaps(BaseModel):
     test: int | None = None
 
 
+class FrugalJob(BaseModel):
+    """Frugal evaluation's part of a job (bench.frugal): probe the costs, or score quality sequentially."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    mode: Literal["probe", "quality"]
+    level: float = Field(gt=0.5, lt=1)
+    batch: int = Field(ge=1)
+    probe_items: int = Field(ge=1)
+    key: str
+    score_all: bool
+    gate: dict[str, Any] | None = None  # quality mode: the task's gate, per test set
+
+
 class CellJob(BaseModel):
     """Everything a cell process needs, and nothing it would have to guess."""
 
@@ -59,6 +73,7 @@ class CellJob(BaseModel):
     scenario: Literal["single", "offline"] = "single"
     batch_size: int | None = Field(None, ge=1)  # offline: items per forward (None: the runtime's default)
     parallel: int | None = Field(None, ge=1)  # offline: sequences in flight for runtimes with slots
+    frugal: FrugalJob | None = None  # None: full evaluation
 
     @classmethod
     def read(cls, path: Path) -> CellJob:

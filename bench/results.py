@@ -55,9 +55,9 @@ def read_records(run_dir: Path) -> list[dict[str, Any]]:
     return read_records_checked(run_dir)[0]
 
 
-def read_records_checked(run_dir: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    """Records of a run, and one warning per line that could not be read (skipped)."""
-    path = run_dir / RECORDS
+def read_records_checked(run_dir: Path, name: str = RECORDS) -> tuple[list[dict[str, Any]], list[str]]:
+    """Records of a run (or the lines of another JSONL file of it), and one warning per unreadable line."""
+    path = run_dir / name
     if not path.is_file():
         return [], []
     records, skipped = [], []
@@ -120,6 +120,9 @@ def flatten(record: dict[str, Any]) -> dict[str, Any]:
             # `<set>:<metric>` columns; the first set's are also the plain `<metric>` ones above.
             for suffix, key in (("", "value"), ("_ci_low", "ci_low"), ("_ci_high", "ci_high"), ("_n", "n")):
                 row[f"{set_name}:{metric}{suffix}"] = score[key]
+    row["not_needed"] = (record.get("not_needed") or {}).get("costlier_than")  # frugal runs (bench.frugal)
+    row["unscored_sets"] = "|".join(record.get("unscored_sets") or [])
+    row["items_scored"] = (record.get("sequential") or {}).get("items_scored")
     method = record.get("energy_method") or {}
     row["energy_measured"] = method.get("measured")
     row["energy_estimate_basis"] = method.get("cpu")

@@ -166,24 +166,32 @@ def run_cells(cells: list[Cell], settings: RunSettings, run_dir: Path, run_id: s
     Raises WriteFailed (a full disk...) when a file of the run cannot be written; what was committed stays.
     """
     stops = _StopSignals()
-    records = []
+    records: list[dict[str, Any]] = []
     with _run_lock(run_dir), stops.installed():
         reconcile(run_dir)
-        done = {r["cell_id"] for r in current_records(read_records(run_dir)) if not failures.retryable(r)}
-        for cell in cells:
-            if cell.id in done:
-                continue
-            if on_start is not None:
-                on_start(cell)
-            try:
-                record = run_one(cell, settings, run_dir, run_id)
-                with stops.deferred():
-                    commit(run_dir, record)
-            except WriteFailed as exc:
-                raise WriteFailed(exc.path, exc.cause, f"the run stopped; once that is fixed, finish it with "
-                                  f"`frugal-bench run --resume {run_dir.name}`") from exc
-            done.add(cell.id)
+        current = {r["cell_id"]: r for r in current_records(read_records(run_dir)) if not failures.retryable(r)}
+
+        def keep(cell: Cell, record: dict[str, Any]) -> None:
+            with stops.deferred():
+                commit(run_dir, record)
+            current[cell.id] = record
             records.append(record)
             if on_done is not None:
                 on_done(cell, record)
+
+        try:
+            if settings.frugal is not None:  # probes first, then quality in cost order (bench.frugal)
+                from bench.frugal import run_frugal
+
+                run_frugal(cells, settings, run_dir, run_id, current, keep, on_start)
+            else:
+                for cell in cells:
+                    if cell.id in current:
+                        continue
+                    if on_start is not None:
+                        on_start(cell)
+                    keep(cell, run_one(cell, settings, run_dir, run_id))
+        except WriteFailed as exc:
+            raise WriteFailed(exc.path, exc.cause, f"the run stopped; once that is fixed, finish it with "
+                              f"`frugal-bench run --resume {run_dir.name}`") from exc
     return records

@@ -27,7 +27,8 @@ from bench.report.i18n import metric_name, num, score, t, verdict_name
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p")
 FillStyle = Literal["full", "left", "right", "bottom", "top", "none"]
-FILL: dict[str, FillStyle] = {"pass": "full", "borderline": "left", "insufficient": "bottom", "fail": "none"}
+FILL: dict[str, FillStyle] = {"pass": "full", "borderline": "left", "insufficient": "bottom", "fail": "none",
+                              "not_needed": "none"}
 OTHER_SET_MARKERS = ("x", "+", "1", "2")  # one per test set after the first
 ENERGY = FRUGALITY_KEYS["energy"]
 CHART_KINDS = ("quality_vs_energy", "quality_vs_size", "latency", "memory", "co2")

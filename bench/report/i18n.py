@@ -167,6 +167,8 @@ def loss_text(loss: Loss, ranking: TaskRanking, lang: str = "fr") -> str:
     primary = ranking.key
     if loss.reason == "failed":
         return t(lang, "loss_failed", error=loss.error or t(lang, "unknown_error"))
+    if loss.reason == "not_needed":
+        return t(lang, "loss_not_needed", model=loss.decided_by)
     if loss.reason in ("borderline", "fail", "insufficient"):
         cost = ""
         if ranking.recommended is not None and not _is_missing(loss.ratios.get(primary)):

@@ -26,9 +26,11 @@ KEY_NOUNS: dict[str, dict[str, str]] = {
 }
 VERDICTS: dict[str, dict[str, str]] = {
     "fr": {"pass": "✓ suffisant", "borderline": "≈ limite", "insufficient": "? preuve insuffisante",
-           "fail": "✗ insuffisant", "failed": "⚠ échec d'exécution"},
+           "fail": "✗ insuffisant", "failed": "⚠ échec d'exécution",
+           "not_needed": "– pas nécessaire"},
     "en": {"pass": "✓ passes", "borderline": "≈ borderline", "insufficient": "? insufficient evidence",
-           "fail": "✗ fails", "failed": "⚠ failed to run"},
+           "fail": "✗ fails", "failed": "⚠ failed to run",
+           "not_needed": "– not needed"},
 }
 
 STRINGS: dict[str, dict[str, str]] = {
@@ -148,6 +150,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "paired_worse": "moins bon de {span}",
         "loss_cost": " ; {ratio} {key}",
         "loss_failed": "n'a pas tourné : {error}",
+        "loss_not_needed": "pas nécessaire : plus coûteux que {model}, qui passe (coûts mesurés, qualité non évaluée)",
         "unknown_error": "erreur inconnue",
         "and": " et ",
         "none": "aucun",
@@ -304,6 +307,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "paired_worse": "worse by {span}",
         "loss_cost": "; {ratio} {key}",
         "loss_failed": "failed to run: {error}",
+        "loss_not_needed": "not needed: costlier than {model}, which passes (costs measured, quality not scored)",
         "unknown_error": "unknown error",
         "and": " and ",
         "none": "none",

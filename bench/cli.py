@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -24,6 +23,7 @@ from bench.plan import Cell, load_models, load_suite, load_tasks, plan_cells, ta
 from bench.profiles import resolve_target
 from bench.rescore import rescore_command
 from bench.shard import ShardCostsOpt, ShardOpt
+from bench.terminal import make_console
 
 EXIT_REGRESSION = 1
 EXIT_REFUSED = 2
@@ -31,7 +31,7 @@ EXIT_CELLS_FAILED = 3
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Find the smallest AI model that is good enough for a public-service task.")
-console = Console()
+console = make_console()
 
 ModelsOpt = Annotated[Path, typer.Option("--models-file", help="Candidate models.")]
 TasksOpt = Annotated[Path, typer.Option("--tasks-dir", help="Folder of tasks (one sub-folder with task.yaml each).")]

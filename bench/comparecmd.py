@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from bench import baseline as bl
 from bench import compare as cmp
 from bench.errors import BenchError
 
@@ -16,27 +17,27 @@ COLOURS = {"regression": "bold red", "improved": "green", "note": "yellow", "ok"
 
 
 def save(console: Console, run: str, results: Path, baseline: Path | None) -> None:
-    source = cmp.load_side(run, results)
+    source = bl.load_side(run, results)
     if source.run_dir is None:
         raise BenchError("--save-baseline needs a run (id, folder or 'latest'), not a baseline file")
-    path, warnings = cmp.save_baseline(source.run_dir, baseline or cmp.default_baseline(results, source.suite))
+    path, warnings = bl.save_baseline(source.run_dir, baseline or bl.default_baseline(results, source.suite))
     for warning in warnings:
         console.print(f"[yellow]warning:[/] {escape(warning)}")
     console.print(f"baseline written: {path} (from run {source.label}); commit it to make it the reference")
 
 
-def sides(runs: list[str], results: Path, baseline: Path | None) -> tuple[cmp.Side, cmp.Side]:
+def sides(runs: list[str], results: Path, baseline: Path | None) -> tuple[bl.Side, bl.Side]:
     """(reference, candidate): two runs, or a run and the baseline of its suite."""
-    candidate = cmp.load_side(runs[-1] if runs else "latest", results)
+    candidate = bl.load_side(runs[-1] if runs else "latest", results)
     if len(runs) == 2:
-        return cmp.load_side(runs[0], results), candidate
-    path = baseline or cmp.default_baseline(results, candidate.suite)
+        return bl.load_side(runs[0], results), candidate
+    path = baseline or bl.default_baseline(results, candidate.suite)
     if not path.is_file():
-        raise BenchError(cmp.missing_baseline_message(path, candidate.label))
-    return cmp.load_baseline(path), candidate
+        raise BenchError(bl.missing_baseline_message(path, candidate.label))
+    return bl.load_baseline(path), candidate
 
 
-def show(console: Console, result: cmp.Comparison, reference: cmp.Side, candidate: cmp.Side, show_all: bool) -> None:
+def show(console: Console, result: cmp.Comparison, reference: bl.Side, candidate: bl.Side, show_all: bool) -> None:
     for note in result.notes:
         console.print(f"[yellow]note:[/] {escape(note)}")
     rows = result.shown(show_all)

@@ -90,7 +90,7 @@ def _duration(seconds: float) -> str:
 
 def history_durations(ref: str | Path, results_dir: Path) -> dict[str, float]:
     """cell id -> wall seconds of a previous run or baseline (failed cells too: a timeout took its time)."""
-    from bench.compare import load_side
+    from bench.baseline import load_side
 
     side = load_side(ref, results_dir)
     durations = {}

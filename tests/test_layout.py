@@ -67,3 +67,18 @@ def test_function_local_imports_count_and_type_checking_ones_do_not() -> None:
 
 def test_the_cache_folder_module_is_a_leaf() -> None:
     assert import_graph()["bench.weights.cache"] == set()
+
+
+def test_tables_printed_to_a_pipe_keep_each_row_on_one_line(monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from rich.table import Table
+
+    from bench.terminal import make_console
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    table = Table("model", "Energy (kWh/year)", "CO2e (kg/year)", "Compute hours per year", "Cores at peak")
+    table.add_row("qwen2.5-coder-0.5b-q4", "1 234", "56.7", "8 760", "4")
+    make_console().print(table)  # pytest captures stdout: not a terminal
+    lines = capsys.readouterr().out.splitlines()
+    assert any("Energy (kWh/year)" in line and "Cores at peak" in line for line in lines)
+    assert any("qwen2.5-coder-0.5b-q4" in line and "8 760" in line for line in lines)

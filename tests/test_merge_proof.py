@@ -13,7 +13,8 @@ from rich.console import Console
 
 import bench.cli
 import bench.merge_cli
-from bench.compare import compare, load_side
+from bench.baseline import load_side
+from bench.compare import compare
 from bench.proof import differences
 from bench.rank import rank_records
 from bench.results import read_records

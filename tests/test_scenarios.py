@@ -13,8 +13,9 @@ from test_rank import rec
 from typer.testing import CliRunner
 
 from bench.agreement import compare_predictions
+from bench.baseline import Side
 from bench.cli import app
-from bench.compare import Side, compare
+from bench.compare import compare
 from bench.errors import BenchError
 from bench.measure.batch_loop import batch_loop
 from bench.plan import cell_id, scenarios_of, split_cell_id

@@ -3,6 +3,9 @@
     python -m bench.tools.frugal_vs_full --suite quick [--task T] [--model M] [--results DIR]
         runs the suite twice in one invocation (a full run, then a `--frugal` one: two run folders) and
         prints both;
+    python -m bench.tools.frugal_vs_full --suite quick --full RUN_DIR
+        runs the frugal one only and compares it with an earlier full run of the same selection (its
+        single-request cells: a run of both scenarios serves);
     python -m bench.tools.frugal_vs_full --replay RUN_DIR
         runs nothing: from a full run's samples.jsonl, replays the frugal stopping rule on the same items in
         the same order, and prints the decisions and the estimated share of CPU time saved (for suites too
@@ -23,7 +26,7 @@ from bench.footprint import FOOTPRINT, cpu_s
 from bench.frugal import DEFAULTS, gate_verdict
 from bench.frugalcell import conditions_of
 from bench.rank import frugality_sort, key_order, rank_records
-from bench.results import read_records, resolve_run
+from bench.results import read_records, resolve_run, scenario_of
 from bench.runview import current_records
 from bench.stopping import decide
 
@@ -33,10 +36,15 @@ def _recommendations(run_dir: Path, key: str) -> dict[str, str]:
                                                                           key=key)}
 
 
+def _single(run_dir: Path) -> list[dict[str, Any]]:
+    """The run's single-request records: frugal evaluation decides on that scenario."""
+    return [r for r in read_records(run_dir) if scenario_of(r) == "single"]
+
+
 def _per_task(run_dir: Path) -> dict[str, dict[str, float]]:
     """CPU seconds and items scored per task, from the records."""
     out: dict[str, dict[str, float]] = defaultdict(lambda: {"cpu_s": 0.0, "items": 0.0})
-    for record in read_records(run_dir):
+    for record in _single(run_dir):
         out[str(record["task"])]["cpu_s"] += cpu_s(record)
         out[str(record["task"])]["items"] += sum((record.get("n_items_by_set") or {}).values())
     return out
@@ -55,6 +63,11 @@ def side_by_side(full: Path, frugal: Path, key: str = "energy") -> str:
                     f"{cost_full[task]['items']:>10.0f} {cost_frugal[task]['items']:>7.0f}")
     for name, run_dir in (("full", full), ("frugal", frugal)):
         data = json.loads((run_dir / FOOTPRINT).read_text(encoding="utf-8"))
+        if len(_single(run_dir)) != len(read_records(run_dir)):  # a run of both scenarios: its single cells
+            cells = sum(cpu_s(r) for r in _single(run_dir))
+            rows.append(f"{name} run {run_dir.name}: {cells:.1f} s CPU in its single-request cells (of "
+                        f"{data['total_cpu_s']:.1f} s for the whole run, offline cells included)")
+            continue
         rows.append(f"{name} run {run_dir.name}: {data['total_cpu_s']:.1f} s CPU (runner "
                     f"{data['runner_cpu_s']:.1f} s), ~{data['energy_wh_estimate']:.3f} Wh (estimate), "
                     f"{data['items_scored']} items scored")
@@ -72,7 +85,7 @@ def _run(args: list[str]) -> Path:
 
 def replay(run_dir: Path, level: float, batch: int, key: str) -> str:
     """The frugal decisions a full run's samples lead to, item for item in the order they were scored."""
-    records = [r for r in current_records(read_records(run_dir)) if r.get("status") == "ok"]
+    records = [r for r in current_records(_single(run_dir)) if r.get("status") == "ok"]
     rows: dict[str, dict[str, list[dict[str, float]]]] = defaultdict(lambda: defaultdict(list))
     with (run_dir / "samples.jsonl").open(encoding="utf-8") as handle:
         attempts = {(r["cell_id"], r["attempt"]) for r in records}
@@ -81,7 +94,7 @@ def replay(run_dir: Path, level: float, batch: int, key: str) -> str:
             if (sample.get("cell_id"), sample.get("attempt")) in attempts:
                 rows[sample["cell_id"]][sample.get("test_set", "test")].append(sample["scores"])
     full_rec = _recommendations(run_dir, key)
-    lines, total_cpu, saved_cpu = [], sum(cpu_s(r) for r in read_records(run_dir)), 0.0
+    lines, total_cpu, saved_cpu = [], sum(cpu_s(r) for r in _single(run_dir)), 0.0
     by_task: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for record in records:
         by_task[str(record["task"])].append(record)
@@ -142,12 +155,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--level", type=float, default=DEFAULTS["level"])
     parser.add_argument("--batch", type=int, default=DEFAULTS["batch"])
     parser.add_argument("--key", default=DEFAULTS["key"])
+    parser.add_argument("--full", type=Path, help="an earlier full run of the same selection: run the frugal one only")
     args, run_args = parser.parse_known_args(argv)
     if args.replay is not None:
         print(replay(args.replay, args.level, args.batch, args.key))
         return 0
     common = [*run_args, "--key", args.key]
-    full = _run(common)
+    full = args.full.resolve() if args.full is not None else _run(common)
     frugal = _run([*common, "--frugal", "--frugal-level", str(args.level), "--frugal-batch", str(args.batch)])
     print(side_by_side(full, frugal, args.key))
     return 0

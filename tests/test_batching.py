@@ -6,6 +6,7 @@ random-weight BERT (PyTorch), a blank spaCy pipeline with an entity ruler, a tin
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -159,3 +160,40 @@ def test_a_runtime_without_slots_is_loaded_as_it_is() -> None:
     model = ModelSpec.model_validate({"id": "r", "family": "t", "runtime": "rules", "licence": "MIT",
                                       "source": {"rules": "builtin"}})
     assert offline_spec(model, 8) is model
+
+
+def test_each_worker_thread_keeps_its_own_llamacpp_slot(tmp_path: Path) -> None:
+    """Label scoring reads one prompt several times: the requests of one thread must reach the slot whose
+    KV cache holds that prompt, not whichever slot is free."""
+    (tmp_path / "gguf").mkdir()
+    gguf = build_tiny_gguf(tmp_path / "gguf" / "tiny.gguf")
+    base = ModelSpec.model_validate({"id": "tiny", "family": "t", "runtime": "llamacpp", "licence": "MIT",
+                                     "source": {"path": str(gguf.parent)}, "files": {gguf.name: tiny.sha256(gguf)},
+                                     "options": {"n_ctx": 2048}})
+    model = get_runtime("llamacpp").load(offline_spec(base, 2), gguf.parent, 1)
+    seen: list[tuple[str, object]] = []
+    real = model._server
+
+    class Spy:
+        def handle_chat_completions(self, request: dict[str, object]) -> object:
+            seen.append((threading.current_thread().name, request.get("id_slot")))
+            return real.handle_chat_completions(request)
+
+        def handle_completions(self, request: dict[str, object]) -> object:
+            seen.append((threading.current_thread().name, request.get("id_slot")))
+            return real.handle_completions(request)
+
+    model._server = Spy()
+    task_dir = with_prompt(tiny.write_task(tmp_path / "tasks"), "llm_score", "classify_mail")
+    method, task = make_method("llm_score", model, task_dir, tmp_path, shots=1)
+    method.fit(task.splits["train"], task.splits["dev"])
+    seen.clear()
+    texts = [item.text for item in task.splits["test"][:6]]
+    method.predict_batch(texts, method.batching(None))
+    slots_of: dict[str, set[object]] = {}
+    for thread, slot in seen:
+        slots_of.setdefault(thread, set()).add(slot)
+    assert all(len(slots) == 1 and None not in slots for slots in slots_of.values())
+    assert len({next(iter(s)) for s in slots_of.values()}) == len(slots_of)  # one slot per thread
+    with pytest.raises(ValueError, match="slot 2 does not exist"):
+        model.pin_slot(2)

@@ -18,6 +18,7 @@ braces in a prompt are left alone.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import random
 import re
 import threading
@@ -176,7 +177,9 @@ class LlmMethod(Method):
         """Up to `plan.size` requests in flight: the server batches their tokens into shared forwards."""
         if plan.mode != "parallel":
             return super().predict_batch(texts, plan)
-        with ThreadPoolExecutor(max_workers=plan.size, thread_name_prefix="slot") as pool:
+        slots = itertools.count()  # each worker thread keeps one slot, and that slot's cached prompt
+        with ThreadPoolExecutor(max_workers=plan.size, thread_name_prefix="slot",
+                                initializer=lambda: self.llm.pin_slot(next(slots))) as pool:
             return list(pool.map(self.predict, texts))
 
     def choose_examples(self, train: list[Item]) -> list[Item]:

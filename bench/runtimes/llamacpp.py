@@ -16,6 +16,7 @@ Model options (models.yaml `options`):
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,7 +82,16 @@ class LlamaCppModel:
         self.n_ctx = n_ctx  # per slot
         self.n_parallel = n_parallel
         self.chat = chat
+        self._slot = threading.local()  # the slot this thread's requests go to (see pin_slot)
         self._server = xlc.Server(params)
+
+    def pin_slot(self, index: int) -> None:
+        """Send this thread's requests to slot `index`: a thread serving one request after another then
+        keeps reusing the prompt it left in that slot's KV cache (a label-scoring request reads the same
+        prompt several times), instead of landing on whichever slot is free and evaluating it again."""
+        if not 0 <= index < self.n_parallel:
+            raise ValueError(f"slot {index} does not exist: this model has {self.n_parallel} slot(s)")
+        self._slot.index = index
 
     def generate(self, prompt: str, *, system: str | None = None, examples: Sequence[tuple[str, str]] = (),
                  max_tokens: int = 64, grammar: str | None = None, stop: list[str] | None = None) -> Generation:
@@ -112,6 +122,9 @@ class LlamaCppModel:
     def _complete(self, request: dict[str, Any], prompt: str, system: str | None,
                   examples: Sequence[tuple[str, str]], answer_start: str = "") -> Generation:
         request.update(temperature=0.0, top_k=1, cache_prompt=True)
+        slot = getattr(self._slot, "index", None)
+        if slot is not None:
+            request["id_slot"] = slot
         if self.chat:
             messages = [{"role": "system", "content": system}] if system else []
             for asked, answered in examples:

@@ -44,6 +44,7 @@ from bench.measure.threads import cap_loaded_pools, cpu_affinity, os_threads, th
 from bench.methods import MethodContext, get_method  # noqa: E402
 from bench.record import CellJob  # noqa: E402
 from bench.runtimes import get_runtime, offline_spec  # noqa: E402
+from bench.samplefile import write_samples  # noqa: E402
 from bench.tasks import Task, load_task  # noqa: E402
 from bench.weights.resolve import resolve_and_verify  # noqa: E402
 
@@ -241,11 +242,7 @@ def _score(task: Task, test_predictions: list[Any], samples_path: Path, predict_
                 collapsed[set_name] = collapse(preds, gold)
             per_item = per_item_scores(spec_t.kind, gold, preds, fields=spec_t.fields, also=also, sources=sources,
                                        budget=spec_t.length_budget_words)
-            for item, pred, scores in zip(items, preds, per_item, strict=True):
-                extra = {"also": list(item.also)} if item.also else {}
-                handle.write(json.dumps({"item_id": item.id, "test_set": set_name, "prediction": pred,
-                                         "gold": item.target, **extra, "scores": scores},
-                                        ensure_ascii=False) + "\n")
+            write_samples(handle, set_name, items, preds, per_item)
     flags = {"collapse": collapsed["test"], "collapse_sets": collapsed} if collapsed else {}
     return {"quality": by_set["test"], "quality_sets": by_set, "n_items_by_set": sizes, **flags}
 

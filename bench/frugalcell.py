@@ -12,7 +12,6 @@ interval valid at a data-chosen n.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.record import FrugalJob
+from bench.samplefile import write_samples
 from bench.stopping import Condition, Decision, decide
 from bench.tasks import Item, Task
 
@@ -120,10 +120,7 @@ def _figures(task: Task, runs: list[SetRun], samples_path: Path, frugal: FrugalJ
                     by_set[run.name][metric].update(ci_low=cs.low, ci_high=cs.high, method=CS_METHOD)
             if spec_t.kind == "classification":
                 collapsed[run.name] = collapse(run.predictions, gold)
-            for item, pred, scores in zip(items, run.predictions, run.rows, strict=True):
-                extra = {"also": list(item.also)} if item.also else {}
-                handle.write(json.dumps({"item_id": item.id, "test_set": run.name, "prediction": pred,
-                                         "gold": item.target, **extra, "scores": scores}, ensure_ascii=False) + "\n")
+            write_samples(handle, run.name, items, run.predictions, run.rows)
     scored_items = sum(r.scored for r in runs)
     total = sum(len(r.items) for r in runs)
     per_item_cpu = cpu_s / scored_items if scored_items else 0.0

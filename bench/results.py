@@ -22,7 +22,7 @@ import pandas as pd
 
 from bench.errors import BenchError, ConfigError
 from bench.fsio import replace_atomic, write_all
-from bench.record import parse_record, upgrade
+from bench.record import CellRecord, upgrade
 
 LATEST = "latest"
 RECORDS = "records.jsonl"
@@ -76,7 +76,9 @@ def read_records_checked(run_dir: Path, name: str = RECORDS) -> tuple[list[dict[
             skipped.append(f"{path}:{number}: not a JSON object, skipped")
             continue
         try:
-            records.append(parse_record(record).as_dict())  # older formats are upgraded here, and only here
+            upgraded = upgrade(record)  # older formats are upgraded here, and only here
+            CellRecord.model_validate(upgraded)  # checked, then kept as written (no re-serialisation)
+            records.append(upgraded)
         except ValueError as exc:  # pydantic's ValidationError included
             skipped.append(f"{path}:{number}: not a cell record this harness can read, skipped ({_first_line(exc)})")
     return records, skipped

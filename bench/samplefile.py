@@ -1,4 +1,4 @@
-"""Reading a run's samples.jsonl: the per-item predictions of the latest attempt of each cell.
+"""A run's samples.jsonl: writing a cell's per-item lines, reading the latest attempt of each cell.
 
 Kept free of scientific libraries: the runner reads it between cells, and what the runner imports counts
 in the memory figures of the cells it spawns afterwards.
@@ -34,3 +34,12 @@ def latest_samples(run_dir: Path) -> dict[str, list[dict[str, Any]]]:
         if str(row.get("attempt")) == latest_attempt[str(row["cell_id"])]:
             out.setdefault(str(row["cell_id"]), []).append(row)
     return out
+
+
+def write_samples(handle: Any, set_name: str, items: list[Any], predictions: list[Any],
+                  per_item: list[dict[str, float]]) -> None:
+    """One samples.jsonl line per item: prediction, gold (and other accepted answers), per-item scores."""
+    for item, pred, scores in zip(items, predictions, per_item, strict=True):
+        extra = {"also": list(item.also)} if item.also else {}
+        handle.write(json.dumps({"item_id": item.id, "test_set": set_name, "prediction": pred,
+                                 "gold": item.target, **extra, "scores": scores}, ensure_ascii=False) + "\n")

@@ -156,6 +156,30 @@ def test_a_method_without_a_batched_path_falls_back_to_serial_and_says_why(tmp_p
     assert plan.to_dict() == {"mode": "serial", "size": 1, "reason": plan.reason, "sorted_by_length": False}
 
 
+def test_a_serial_summariser_embeds_each_document_in_one_call_as_a_single_request_does(tmp_path: Path) -> None:
+    """Without a padded batch forward, the offline scenario serves documents as the single scenario does:
+    one encoder call per document (its sentences together), not one call per sentence."""
+    calls: list[int] = []
+
+    class CountingEncoder(HashingEncoder):
+        def embed(self, texts: list[str]) -> Any:
+            calls.append(len(texts))
+            return super().embed(texts)
+
+    task = summary_task()
+    method = get_method("extractive")(CountingEncoder(), spec("extractive", task.name), task, context(tmp_path))
+    method.fit(task.splits["train"], task.splits["dev"])
+    texts = [item.text for item in task.splits["test"]]
+    calls.clear()
+    single = [method.predict(text) for text in texts]
+    single_calls = list(calls)
+    calls.clear()
+    plan = method.batching(None)
+    assert plan.mode == "serial"
+    assert list(method.predict_batch(texts, plan)) == single
+    assert calls == single_calls and len(calls) == len(texts)
+
+
 def test_a_runtime_without_slots_is_loaded_as_it_is() -> None:
     model = ModelSpec.model_validate({"id": "r", "family": "t", "runtime": "rules", "licence": "MIT",
                                       "source": {"rules": "builtin"}})

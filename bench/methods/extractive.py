@@ -93,6 +93,8 @@ class Extractive(Method):
 
     def predict_batch(self, texts: list[str], plan: Batching) -> list[str]:
         """Every sentence of every document in one stream of sorted batches, then each summary as `predict`."""
+        if plan.mode != "batched":  # serve documents one after another, each in one forward as `predict` does
+            return [self.predict(text) for text in texts]
         docs = [split_sentences(text) for text in texts]
         flat = [sentence for sentences in docs for sentence in sentences]
         vectors = embed_texts(self.model, flat, plan) if flat else np.zeros((0, 1), dtype=np.float32)

@@ -18,9 +18,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.macrobound import METHOD as MACRO_METHOD
+from bench.macrobound import MacroF1Bound, macro_f1_bound
 from bench.record import FrugalJob
 from bench.samplefile import write_samples
-from bench.stopping import Condition, Decision, decide
+from bench.stopping import MACRO_COLUMN, Condition, Decision, decide
 from bench.tasks import Item, Task
 
 CS_METHOD = "betting-cs"  # Waudby-Smith & Ramdas hedged capital, see bench.sequential
@@ -41,12 +43,21 @@ def _cpu() -> float:
 class SetRun:
     """One test set being scored: the items so far, their predictions, per-item scores, and the state."""
 
-    def __init__(self, name: str, items: list[Item], conditions: list[Condition]) -> None:
-        self.name, self.items, self.conditions = name, items, conditions
+    def __init__(self, name: str, items: list[Item], conditions: list[Condition],
+                 macro: MacroF1Bound | None = None) -> None:
+        self.name, self.items, self.conditions, self.macro = name, items, conditions, macro
         self.predictions: list[Any] = []
         self.rows: list[dict[str, float]] = []
         self.decision = Decision("open")
         self.stop = ""
+
+    def decision_rows(self) -> list[dict[str, float]]:
+        """The per-item scores, with each item's value under the macro-F1 bound when the set has one."""
+        if self.macro is None:
+            return self.rows
+        bound = self.macro
+        return [{**row, MACRO_COLUMN: bound.item_value(str(item.target), pred, item.also)}
+                for row, item, pred in zip(self.rows, self.items, self.predictions, strict=False)]
 
     @property
     def scored(self) -> int:
@@ -67,7 +78,8 @@ def score_sequentially(task: Task, samples_path: Path, frugal: FrugalJob, predic
     if frugal.gate is None:
         raise ValueError("sequential scoring needs the task's gate")
     alpha, batch = 1.0 - frugal.level, frugal.batch
-    runs = [SetRun(name, list(items), conditions_of(frugal.gate, name)) for name, items in task.test_sets.items()]
+    runs = [SetRun(name, list(items), conditions_of(frugal.gate, name), _macro_bound(task, items))
+            for name, items in task.test_sets.items()]
     cpu0 = _cpu()
     failed_on: str | None = None
     while failed_on is None and not all(r.done for r in runs):
@@ -79,7 +91,8 @@ def score_sequentially(task: Task, samples_path: Path, frugal: FrugalJob, predic
                                         also=[i.also for i in chunk] if spec_t.data.columns.also else None,
                                         sources=[i.text for i in chunk] if spec_t.kind == "summarisation" else None,
                                         budget=spec_t.length_budget_words)
-            run.decision = decide(run.conditions, run.rows, alpha, items_needed(run.conditions[0].bound))
+            run.decision = decide(run.conditions, run.decision_rows(), alpha, items_needed(run.conditions[0].bound),
+                                  run.macro)
             if run.decision.state == "fail":
                 run.stop, failed_on = f"below the gate: {run.decision.reason}", run.name
                 break
@@ -92,6 +105,15 @@ def score_sequentially(task: Task, samples_path: Path, frugal: FrugalJob, predic
         if not run.done:
             run.stop = f"not scored further: the candidate fails on {failed_on}"
     return _figures(task, runs, samples_path, frugal, cpu_s, resamples=resamples, seed=seed)
+
+
+def _macro_bound(task: Task, items: list[Item]) -> MacroF1Bound | None:
+    """The set's macro-F1 bound, over all the items the full run would score (classification only)."""
+    spec_t = task.spec
+    if spec_t.kind != "classification":
+        return None
+    also = [item.also for item in items] if spec_t.data.columns.also else None
+    return macro_f1_bound([str(item.target) for item in items], also, spec_t.labels or None)
 
 
 def _figures(task: Task, runs: list[SetRun], samples_path: Path, frugal: FrugalJob, cpu_s: float, *,
@@ -117,7 +139,8 @@ def _figures(task: Task, runs: list[SetRun], samples_path: Path, frugal: FrugalJ
             by_set[run.name] = {name: s.to_dict() for name, s in quality.items() if name in spec_t.metrics}
             if run.scored < len(run.items):  # a data-chosen n: only the sequence's interval is valid there
                 for metric, cs in run.decision.intervals.items():
-                    by_set[run.name][metric].update(ci_low=cs.low, ci_high=cs.high, method=CS_METHOD)
+                    method = MACRO_METHOD if metric == "macro_f1" else CS_METHOD
+                    by_set[run.name][metric].update(ci_low=cs.low, ci_high=cs.high, method=method)
             if spec_t.kind == "classification":
                 collapsed[run.name] = collapse(run.predictions, gold)
             write_samples(handle, run.name, items, run.predictions, run.rows)

@@ -5,8 +5,9 @@ confidence sequence (bench.sequential) on the items scored so far. A set is deci
 - "pass" when every condition's sequence is wholly on the right side of its bound (and there are at least
   as many items as a perfect score needs to pass at all, the fixed-n gate's own rule);
 - "fail" when one condition's sequence is wholly on the wrong side;
-- otherwise it stays open, and so does a set whose gate metric is not a mean of bounded per-item scores
-  (macro-F1): such a set is always scored on every item.
+- otherwise it stays open. Macro-F1 is not a mean of per-item scores: it has an upper bound that is one
+  (bench.macrobound), so a set gated on macro-F1 can stop when clearly below, never when clearly above; without
+  that bound (no `macro_value` per item) it is scored on every item.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Literal
 
 import numpy as np
 
+from bench.macrobound import MacroF1Bound
 from bench.sequential import Interval, f1_cs, mean_cs
 
 State = Literal["pass", "fail", "open"]
@@ -26,6 +28,8 @@ State = Literal["pass", "fail", "open"]
 MEAN_COLUMNS: dict[str, str] = {"accuracy": "correct", "rouge_l": "rouge_l", "chrf": "chrf",
                                 "doc_exact": "exact", "invented_rate": "invented", "over_budget_rate": "over_budget"}
 RATIO_METRICS = frozenset({"field_f1"})
+MACRO_METRICS = frozenset({"macro_f1"})  # bounded from above only, via bench.macrobound
+MACRO_COLUMN = "macro_value"  # each item's value under the set's MacroF1Bound
 
 
 @dataclass(frozen=True)
@@ -43,12 +47,18 @@ class Decision:
 
 
 def sequential_metric(metric: str) -> bool:
-    """Whether early stopping can be decided on this metric at all."""
-    return metric in MEAN_COLUMNS or metric in RATIO_METRICS
+    """Whether early stopping can be decided on this metric at all (macro-F1: only a failure)."""
+    return metric in MEAN_COLUMNS or metric in RATIO_METRICS or metric in MACRO_METRICS
 
 
-def metric_cs(metric: str, rows: Sequence[Mapping[str, float]], alpha: float, mark: float) -> Interval | None:
-    """The sequence of `metric` over the per-item scores `rows`; None when it has none (macro-F1)."""
+def metric_cs(metric: str, rows: Sequence[Mapping[str, float]], alpha: float, mark: float,
+              macro: MacroF1Bound | None = None) -> Interval | None:
+    """The sequence of `metric` over the per-item scores `rows`; None when it has none (macro-F1 without
+    its bound)."""
+    if metric in MACRO_METRICS:
+        if macro is None or any(MACRO_COLUMN not in r for r in rows):
+            return None
+        return macro.sequence([r[MACRO_COLUMN] for r in rows], alpha, mark)
     if metric in RATIO_METRICS:
         tp = np.array([r["tp"] for r in rows], dtype=np.float64)
         wrong = np.array([r["fp"] + r["fn"] for r in rows], dtype=np.float64)
@@ -61,13 +71,13 @@ def metric_cs(metric: str, rows: Sequence[Mapping[str, float]], alpha: float, ma
 
 
 def decide(conditions: Sequence[Condition], rows: Sequence[Mapping[str, float]], alpha: float,
-           min_items: int = 1) -> Decision:
+           min_items: int = 1, macro: MacroF1Bound | None = None) -> Decision:
     """The state of one test set after `rows` (its per-item scores, in scoring order)."""
     intervals: dict[str, Interval] = {}
     open_reason = ""
     passing = True
     for condition in conditions:
-        cs = metric_cs(condition.metric, rows, alpha, condition.bound)
+        cs = metric_cs(condition.metric, rows, alpha, condition.bound, macro)
         if cs is None:
             return Decision("open", intervals, f"{condition.metric} is not a mean of per-item scores: every item "
                                                "is scored")

@@ -25,10 +25,11 @@ from typing import Any
 from bench.footprint import FOOTPRINT, cpu_s
 from bench.frugal import DEFAULTS, gate_verdict
 from bench.frugalcell import conditions_of
+from bench.macrobound import macro_f1_bound
 from bench.rank import frugality_sort, key_order, rank_records
 from bench.results import read_records, resolve_run, scenario_of
 from bench.runview import current_records
-from bench.stopping import decide
+from bench.stopping import MACRO_COLUMN, decide
 
 
 def _recommendations(run_dir: Path, key: str) -> dict[str, str]:
@@ -86,13 +87,13 @@ def _run(args: list[str]) -> Path:
 def replay(run_dir: Path, level: float, batch: int, key: str) -> str:
     """The frugal decisions a full run's samples lead to, item for item in the order they were scored."""
     records = [r for r in current_records(_single(run_dir)) if r.get("status") == "ok"]
-    rows: dict[str, dict[str, list[dict[str, float]]]] = defaultdict(lambda: defaultdict(list))
+    rows: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
     with (run_dir / "samples.jsonl").open(encoding="utf-8") as handle:
         attempts = {(r["cell_id"], r["attempt"]) for r in records}
         for line in handle:
             sample = json.loads(line)
             if (sample.get("cell_id"), sample.get("attempt")) in attempts:
-                rows[sample["cell_id"]][sample.get("test_set", "test")].append(sample["scores"])
+                rows[sample["cell_id"]][sample.get("test_set", "test")].append(sample)
     full_rec = _recommendations(run_dir, key)
     lines, total_cpu, saved_cpu = [], sum(cpu_s(r) for r in _single(run_dir)), 0.0
     by_task: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -125,7 +126,20 @@ def replay(run_dir: Path, level: float, batch: int, key: str) -> str:
     return "\n".join(lines)
 
 
-def _walk(sets: dict[str, list[dict[str, float]]], gate: dict[str, Any], alpha: float, batch: int
+def _decision_rows(samples: list[dict[str, Any]]) -> tuple[list[dict[str, float]], Any]:
+    """The per-item scores of one set's samples, with the macro-F1 bound's values for a classification."""
+    scores = [dict(s["scores"]) for s in samples]
+    if not samples or "correct" not in scores[0]:
+        return scores, None
+    gold = [str(s["gold"]) for s in samples]
+    bound = macro_f1_bound(gold, [s.get("also") or [] for s in samples])
+    if bound is not None:
+        for row, sample, label in zip(scores, samples, gold, strict=True):
+            row[MACRO_COLUMN] = bound.item_value(label, sample.get("prediction"), sample.get("also") or ())
+    return scores, bound
+
+
+def _walk(samples: dict[str, list[dict[str, Any]]], gate: dict[str, Any], alpha: float, batch: int
           ) -> tuple[int, str | None, str]:
     """Items the frugal cell would score, and its verdict when early stops decided it.
 
@@ -134,13 +148,17 @@ def _walk(sets: dict[str, list[dict[str, float]]], gate: dict[str, Any], alpha: 
     """
     from bench.rank import items_needed
 
+    sets, bounds = {}, {}
+    for name, rows in samples.items():
+        sets[name], bounds[name] = _decision_rows(rows)
     seen = dict.fromkeys(sets, 0)
     open_sets = [s for s in sets if sets[s]]
     while open_sets:
         for name in list(open_sets):
             seen[name] = min(len(sets[name]), seen[name] + batch)
             conditions = conditions_of(gate, name)
-            decision = decide(conditions, sets[name][:seen[name]], alpha, items_needed(conditions[0].bound))
+            decision = decide(conditions, sets[name][:seen[name]], alpha, items_needed(conditions[0].bound),
+                              bounds[name])
             if decision.state == "fail":
                 return sum(seen.values()), "fail", f"stopped on {name}: {decision.reason}"
             if decision.state == "pass" or seen[name] >= len(sets[name]):

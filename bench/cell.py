@@ -166,7 +166,9 @@ def run_cell(job: CellJob, samples_path: Path, startup_s: float,
     phases["figures_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    if frugal is None:  # a probe measures costs only
+    if frugal is not None:  # a probe: its answers serve as the first items of the quality pass
+        out["probe_predictions"] = {item.id: pred for item, pred in zip(test, loop.predictions, strict=True)}
+    else:
         out.update(_score(task, loop.predictions, samples_path, predict_all, resamples=job.resamples, seed=job.seed))
     out["hardware"] = _hardware(threads)
     phases["scoring_s"] = time.perf_counter() - t0

@@ -3,7 +3,8 @@
 1. Probe: every candidate's costs are measured first, in a cell of its own (load, fit, warm-up, then the
    usual measurement window over the first `probe_items` test items). These are the costs on record.
 2. Per task, the candidates are taken in the order of the frugality key (bench.rank.frugality_sort over
-   the probes) and their quality is scored sequentially (bench.frugalcell): each set stops as soon as its
+   the probes) and their quality is scored sequentially (bench.frugalcell), the probe's answers to its
+   first items counting as the first answers of the main test set: each set stops as soon as its
    anytime-valid interval is clearly above or below the gate.
 3. Once a candidate passes, the costlier ones are "not needed": their record keeps the probe's costs and
    says which cheaper candidate passes; rank, report and compare show them as such, never as a pass or a
@@ -27,6 +28,7 @@ from bench.settings import RunSettings
 
 PROBES = "probes.jsonl"
 DEFAULTS: dict[str, Any] = {"level": 0.95, "batch": 20, "probe_items": 10, "key": "energy", "score_all": False}
+PROBE_ONLY = ("probe_predictions",)  # handed to the quality pass, not kept in the record
 QUALITY_FIELDS = ("quality", "quality_sets", "n_items_by_set", "unscored_sets", "sequential", "collapse",
                   "collapse_sets", "n_samples", "_samples", "attempt", "status", "error", "failure", "log_tail",
                   "exit_code", "traceback", "started_at", "finished_at")
@@ -72,9 +74,14 @@ def order(cells: list[Cell], probes: dict[str, dict[str, Any]], key: str) -> lis
     return [row["_cell"] for row in frugality_sort(rows, key_order(key))]
 
 
+def costs_of(probe: dict[str, Any]) -> dict[str, Any]:
+    """The probe's record without what only the quality pass needs."""
+    return {k: v for k, v in probe.items() if k not in PROBE_ONLY}
+
+
 def merged(probe: dict[str, Any], quality: dict[str, Any]) -> dict[str, Any]:
     """One record: costs and memory from the probe, quality from the sequential cell, CPU of both."""
-    record = {k: v for k, v in probe.items() if k not in QUALITY_FIELDS}
+    record = {k: v for k, v in costs_of(probe).items() if k not in QUALITY_FIELDS}
     record.update({k: quality[k] for k in QUALITY_FIELDS if k in quality})
     record["footprint"] = {"probe_cpu_s": cpu_s(probe), "quality_cpu_s": cpu_s(quality),
                            "probe_wall_s": probe.get("wall_s"), "quality_wall_s": quality.get("wall_s")}
@@ -98,7 +105,7 @@ def not_needed(probe: dict[str, Any], passing: str, sizes: dict[str, int]) -> di
     """The record of a candidate costlier than one that passes: its costs, no quality, and why."""
     total = sum(sizes.values())
     per_item = float(probe.get("cpu_time_s_per_1000_requests") or 0.0) / 1000.0
-    return {**probe, "quality": {}, "quality_sets": {}, "n_items_by_set": {}, "unscored_sets": list(sizes),
+    return {**costs_of(probe), "quality": {}, "quality_sets": {}, "n_items_by_set": {}, "unscored_sets": list(sizes),
             "not_needed": {"costlier_than": passing, "reason": f"not needed: costlier than {passing}, which passes"},
             "sequential": {"items_scored": 0, "items_total": total, "sets": {
                 name: {"scored": 0, "items": n, "stop": f"not needed: costlier than {passing}, which passes"}
@@ -139,15 +146,15 @@ def run_frugal(cells: list[Cell], settings: RunSettings, run_dir: Path, run_id: 
                 continue
             probe = probes[cell.id]
             if probe.get("status") != "ok":  # the model could not even serve a few requests
-                commit(cell, {**probe, "n_samples": 0, "_samples": []})
+                commit(cell, {**costs_of(probe), "n_samples": 0, "_samples": []})
                 continue
             if passing is not None and not frugal["score_all"]:
                 commit(cell, not_needed(probe, passing, set_sizes(cell, settings)))
                 continue
             if on_start is not None:
                 on_start(cell)
-            gate = probe["gate"]
-            quality = run_one(cell, settings, run_dir, run_id, {**frugal, "mode": "quality", "gate": gate})
+            quality = run_one(cell, settings, run_dir, run_id, {**frugal, "mode": "quality", "gate": probe["gate"],
+                                                                "known": probe.get("probe_predictions")})
             record = merged(probe, quality)
             commit(cell, record)
             if passing is None and gate_verdict(record) == "pass":

@@ -80,12 +80,20 @@ def score_sequentially(task: Task, samples_path: Path, frugal: FrugalJob, predic
     alpha, batch = 1.0 - frugal.level, frugal.batch
     runs = [SetRun(name, list(items), conditions_of(frugal.gate, name), _macro_bound(task, items))
             for name, items in task.test_sets.items()]
+    known = dict(frugal.known or {})
+    reused = 0
     cpu0 = _cpu()
     failed_on: str | None = None
     while failed_on is None and not all(r.done for r in runs):
         for run in (r for r in runs if not r.done):
             chunk = run.items[run.scored:run.scored + batch]
-            preds = [predict(item.text) for item in chunk]
+            preds = []
+            for item in chunk:  # the probe's answers first: the same model already gave them
+                if run.name == "test" and item.id in known:
+                    preds.append(known.pop(item.id))
+                    reused += 1
+                else:
+                    preds.append(predict(item.text))
             run.predictions += preds
             run.rows += per_item_scores(spec_t.kind, [i.target for i in chunk], preds, fields=spec_t.fields,
                                         also=[i.also for i in chunk] if spec_t.data.columns.also else None,
@@ -104,7 +112,7 @@ def score_sequentially(task: Task, samples_path: Path, frugal: FrugalJob, predic
     for run in runs:
         if not run.done:
             run.stop = f"not scored further: the candidate fails on {failed_on}"
-    return _figures(task, runs, samples_path, frugal, cpu_s, resamples=resamples, seed=seed)
+    return _figures(task, runs, samples_path, frugal, cpu_s, reused, resamples=resamples, seed=seed)
 
 
 def _macro_bound(task: Task, items: list[Item]) -> MacroF1Bound | None:
@@ -116,8 +124,8 @@ def _macro_bound(task: Task, items: list[Item]) -> MacroF1Bound | None:
     return macro_f1_bound([str(item.target) for item in items], also, spec_t.labels or None)
 
 
-def _figures(task: Task, runs: list[SetRun], samples_path: Path, frugal: FrugalJob, cpu_s: float, *,
-             resamples: int, seed: int) -> dict[str, Any]:
+def _figures(task: Task, runs: list[SetRun], samples_path: Path, frugal: FrugalJob, cpu_s: float, reused: int,
+             *, resamples: int, seed: int) -> dict[str, Any]:
     from bench.metrics import scores_for
     from bench.metrics.collapse import collapse
 
@@ -146,7 +154,8 @@ def _figures(task: Task, runs: list[SetRun], samples_path: Path, frugal: FrugalJ
             write_samples(handle, run.name, items, run.predictions, run.rows)
     scored_items = sum(r.scored for r in runs)
     total = sum(len(r.items) for r in runs)
-    per_item_cpu = cpu_s / scored_items if scored_items else 0.0
+    predicted = scored_items - reused  # the items this process asked the model about
+    per_item_cpu = cpu_s / predicted if predicted else 0.0
     first = runs[0].name
     flags = {"collapse": collapsed.get(first), "collapse_sets": collapsed} if collapsed else {}
     return {
@@ -155,7 +164,7 @@ def _figures(task: Task, runs: list[SetRun], samples_path: Path, frugal: FrugalJ
         "sequential": {
             "level": frugal.level, "batch": frugal.batch, "method": CS_METHOD,
             "sets": {r.name: {"scored": r.scored, "items": len(r.items), "stop": r.stop} for r in runs},
-            "items_scored": scored_items, "items_total": total,
+            "items_scored": scored_items, "items_total": total, "items_from_probe": reused,
             "cpu_s_scoring": cpu_s, "cpu_s_per_item": per_item_cpu,
             # An estimate: the items left out would have cost what the scored ones cost on average.
             "cpu_s_saved_estimate": per_item_cpu * (total - scored_items),

@@ -50,6 +50,8 @@ class FrugalJob(BaseModel):
     key: str
     score_all: bool
     gate: dict[str, Any] | None = None  # quality mode: the task's gate, per test set
+    # Quality mode: the probe's answers to the first test items (item id -> prediction), not asked again.
+    known: dict[str, Any] | None = None
 
 
 class CellJob(BaseModel):

@@ -56,6 +56,12 @@ def test_frugal_run_probes_then_skips_the_costlier_candidate_and_reports_its_foo
     # Records say how many items were scored and why scoring stopped.
     assert scored["sequential"]["sets"]["test"] == {"scored": 12, "items": 12, "stop": "every item scored"}
     assert scored["footprint"]["probe_cpu_s"] > 0 and scored["footprint"]["quality_cpu_s"] > 0
+    # The probe's answers to its 3 items are the quality pass's first answers: not asked again, not kept.
+    probe = next(p for p in probes if p["model_id"] == cheaper)
+    assert len(probe["probe_predictions"]) == 3 and scored["sequential"]["items_from_probe"] == 3
+    assert "probe_predictions" not in scored and "probe_predictions" not in skipped
+    samples = [s for s in _lines(run_dir / "samples.jsonl") if s["cell_id"] == scored["cell_id"]]
+    assert {s["item_id"]: s["prediction"] for s in samples[:3]} == probe["probe_predictions"]
     # Rank: a recommendation, and the other candidate is "not needed", neither a pass nor a failure.
     [ranking] = rank_records(list(records.values()))
     assert ranking.recommended == cheaper
@@ -152,6 +158,22 @@ def test_a_clearly_bad_candidate_stops_early_below_the_gate(tmp_path: Path) -> N
     test = out["sequential"]["sets"]["test"]
     assert test["scored"] < 100 and test["stop"].startswith("below the gate")
     assert out["quality_sets"]["test"]["accuracy"]["ci_high"] < 0.6
+
+
+def test_the_probes_answers_are_not_asked_again(tmp_path: Path) -> None:
+    task = _accuracy_task(tmp_path)
+    first = task.splits["test"][:10]
+    asked: list[str] = []
+
+    def nothing(text: str) -> str:
+        asked.append(text)
+        return "nothing"
+
+    job = _frugal(0.6).model_copy(update={"known": {item.id: item.target for item in first}})
+    out = score_sequentially(task, tmp_path / "s.jsonl", job, nothing, resamples=200, seed=0)
+    assert out["sequential"]["items_from_probe"] == 10
+    assert len(asked) == out["sequential"]["sets"]["test"]["scored"] - 10
+    assert [line["prediction"] for line in _lines(tmp_path / "s.jsonl")[:10]] == [item.target for item in first]
 
 
 def test_a_candidate_near_its_gate_is_scored_on_every_item(tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ PINNED = pin_from_env()  # before numpy & co. start their thread pools (affinity
 from bench import failures  # noqa: E402
 from bench.errors import BenchError  # noqa: E402
 from bench.fsio import WriteFailed, write_all  # noqa: E402
+from bench.kinds import KINDS  # noqa: E402
 from bench.measure.batch_loop import BatchResult, batch_loop  # noqa: E402
 from bench.measure.contention import ContentionMeter  # noqa: E402
 from bench.measure.duty import ModelCallTimer, process_start_time  # noqa: E402
@@ -232,13 +233,13 @@ def _score(task: Task, test_predictions: list[Any], samples_path: Path, predict_
             preds = test_predictions if set_name == "test" else predict_all([item.text for item in items])
             gold = [item.target for item in items]
             also = [item.also for item in items] if spec_t.data.columns.also else None
-            sources = [item.text for item in items] if spec_t.kind == "summarisation" else None
+            sources = [item.text for item in items] if KINDS[spec_t.kind].reads_sources else None
             quality = scores_for(spec_t.kind, gold, preds, labels=labels, fields=spec_t.fields,
                                  resamples=resamples, seed=seed, also=also, sources=sources,
                                  budget=spec_t.length_budget_words)
             by_set[set_name] = {name: score.to_dict() for name, score in quality.items() if name in spec_t.metrics}
             sizes[set_name] = len(items)
-            if spec_t.kind == "classification":
+            if KINDS[spec_t.kind].labelled:
                 collapsed[set_name] = collapse(preds, gold)
             per_item = per_item_scores(spec_t.kind, gold, preds, fields=spec_t.fields, also=also, sources=sources,
                                        budget=spec_t.length_budget_words)

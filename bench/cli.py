@@ -40,7 +40,7 @@ ScenarioOpt = Annotated[str, typer.Option(
     help="Decide on the single-request figures (single) or on the whole-test-set-at-once ones (offline); "
          "the projection of --volume then uses that scenario's throughput.")]
 SuiteOpt = Annotated[str, typer.Option("--suite", help="Named selection of tasks, models and item counts.")]
-KeyOpt = Annotated[str, typer.Option(help="Frugality key: energy, memory, latency, params, co2.")]
+KeyOpt = Annotated[str, typer.Option(help=cliargs.KEY_HELP)]
 RunIdArg = Annotated[str, typer.Argument(help="Run id, run folder, or 'latest' (the run results/latest points to).")]
 GateOpt = Annotated[list[str] | None, typer.Option(help="Override a gate: TASK=METRIC:MIN.")]
 VolumeOpt = Annotated[str | None, typer.Option(

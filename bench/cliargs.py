@@ -12,8 +12,9 @@ from typing import Any, TypeVar
 
 import typer
 
-from bench.config import METRICS_BY_KIND
 from bench.errors import BenchError
+from bench.frugality_keys import FRUGALITY
+from bench.kinds import METRICS_BY_KIND
 
 N = TypeVar("N", int, float)
 
@@ -100,11 +101,12 @@ def check_gates(gates: Mapping[str, tuple[str, float]], manifest: Mapping[str, A
                              f"(metrics: {', '.join(sorted(tasks[task]))})")
 
 
-def check_key(key: str) -> str:
-    from bench.rank import FRUGALITY_KEYS
+KEY_HELP = f"Frugality key: {', '.join(FRUGALITY)}."
 
-    if key not in FRUGALITY_KEYS:
-        raise typer.BadParameter(f"'{key}': choose from {', '.join(FRUGALITY_KEYS)}", param_hint="--key")
+
+def check_key(key: str) -> str:
+    if key not in FRUGALITY:
+        raise typer.BadParameter(f"'{key}': choose from {', '.join(FRUGALITY)}", param_hint="--key")
     return key
 
 

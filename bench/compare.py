@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from bench.baseline import Side
-from bench.config import LOWER_IS_BETTER
 from bench.hwclass import split_tasks
+from bench.kinds import LOWER_IS_BETTER
 from bench.numbers import as_float
 from bench.results import scenario_of, write_json_atomic
 

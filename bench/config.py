@@ -6,13 +6,16 @@ import re
 from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-TaskKind = Literal["classification", "summarisation", "extraction"]
+from bench.kinds import KINDS, task_kind
+
 FieldType = Literal["text", "date", "amount", "postcode", "phone", "email", "nir", "siret", "iban", "plate",
                     "reference"]
 SHA256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.\-]*$")]
+# One of bench.kinds.KINDS (checked against the registry, so a new kind needs no edit here).
+TaskKindName = Annotated[str, AfterValidator(lambda name: task_kind(name).name)]
 
 
 class Strict(BaseModel):
@@ -97,19 +100,10 @@ class Gate(Strict):
     limits: dict[str, float] = {}
 
 
-# Error rates: lower is better (a rise is the regression, a limit caps them in the gate).
-LOWER_IS_BETTER = frozenset({"invented_rate", "over_budget_rate"})
-METRICS_BY_KIND: dict[str, tuple[str, ...]] = {
-    "classification": ("accuracy", "macro_f1"),
-    "summarisation": ("rouge_l", "chrf", "invented_rate", "over_budget_rate"),
-    "extraction": ("field_precision", "field_recall", "field_f1", "doc_exact"),
-}
-
-
 class TaskSpec(Strict):
     name: Identifier
     version: int = Field(ge=1)
-    kind: TaskKind
+    kind: TaskKindName
     description: str
     language: str = "fr"
     data: DataSpec
@@ -124,7 +118,8 @@ class TaskSpec(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> TaskSpec:
-        allowed = METRICS_BY_KIND[self.kind]
+        kind = KINDS[self.kind]
+        allowed = kind.metrics
         unknown = [m for m in self.metrics if m not in allowed]
         if unknown:
             raise ValueError(f"metrics {unknown} do not apply to a {self.kind} task (choose from {list(allowed)})")
@@ -133,10 +128,8 @@ class TaskSpec(Strict):
         for where, metric in named:
             if metric not in self.metrics:
                 raise ValueError(f"{where} '{metric}' must be one of metrics {self.metrics}")
-        if self.kind == "classification" and not self.labels:
-            raise ValueError("a classification task needs 'labels' (label: description)")
-        if self.kind == "extraction" and not self.fields:
-            raise ValueError("an extraction task needs 'fields'")
+        if kind.declares is not None and not getattr(self, kind.declares):
+            raise ValueError(kind.missing)
         return self
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from bench.errors import ConfigError
+from bench.kinds import KINDS
 
 if TYPE_CHECKING:
     from bench.tasks import Item, Task
@@ -58,7 +59,7 @@ def data_warnings(task: Task) -> list[str]:
         examples = ", ".join(f"{_where(t)} = {_where(o)}" for t, o in leaked[:MAX_EXAMPLES])
         warnings.append(f"task '{task.name}': {len(leaked)} of {len(test)} test items have the same text as a "
                         f"train/dev item (e.g. {examples}): scores of methods that learn from train/dev are inflated")
-    if task.spec.kind == "classification" and task.splits.get("train"):
+    if KINDS[task.spec.kind].labelled and task.splits.get("train"):
         trained = {str(item.target) for item in task.splits["train"]}
         unseen = sorted({str(item.target) for item in test} - trained)
         if unseen:

@@ -13,7 +13,7 @@ The words follow from the interval: it contains 0 -> "statistically tied", else 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,15 +21,15 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from bench.metrics.bootstrap import FloatArray, mean_of, resample_chunk, resample_weights, safe_ratio
-from bench.metrics.classification import confusion_contributions, effective_gold, macro_f1_from_sums
+from bench.kinds import Contributions, sample_rules
+from bench.kinds.classification import correct_column
+from bench.metrics.bootstrap import FloatArray, resample_chunk, resample_weights
 from bench.rank import TaskRanking
 
 RESAMPLES = 2000
 POWER_FACTOR = 2.8  # z(0.975) + z(0.80): the difference a 5 % test detects with 80 % power, in SEs
 
 Sample = dict[str, Any]
-Contributions = Callable[[Sequence[Sample]], tuple[FloatArray, Callable[[FloatArray], FloatArray]]]
 
 
 @dataclass(frozen=True)
@@ -60,46 +60,8 @@ class PairedDifference:
         return "better" if self.delta > 0 else "worse"
 
 
-def _correct(samples: Sequence[Sample]) -> FloatArray:
-    return np.array([float(s.get("scores", {}).get("correct", 0.0)) for s in samples])
-
-
-def _classification(metric: str, labels: Sequence[str]) -> Contributions:
-    def build(samples: Sequence[Sample]) -> tuple[FloatArray, Callable[[FloatArray], FloatArray]]:
-        if metric == "accuracy":
-            return _correct(samples)[:, None], mean_of(len(samples))
-        gold = effective_gold([str(s["gold"]) for s in samples], [s.get("prediction") for s in samples],
-                              [s.get("also") or [] for s in samples])
-        return confusion_contributions(gold, [s.get("prediction") for s in samples], labels), macro_f1_from_sums
-    return build
-
-
-def _extraction(metric: str) -> Contributions:
-    def build(samples: Sequence[Sample]) -> tuple[FloatArray, Callable[[FloatArray], FloatArray]]:
-        if metric == "doc_exact":
-            return np.array([[float(s["scores"].get("exact", 0.0))] for s in samples]), mean_of(len(samples))
-        counts = np.array([[s["scores"].get(k, 0.0) for k in ("tp", "fp", "fn")] for s in samples], dtype=np.float64)
-        statistic: dict[str, Callable[[FloatArray], FloatArray]] = {
-            "field_precision": lambda x: safe_ratio(x[:, 0], x[:, 0] + x[:, 1]),
-            "field_recall": lambda x: safe_ratio(x[:, 0], x[:, 0] + x[:, 2]),
-            "field_f1": lambda x: safe_ratio(2 * x[:, 0], 2 * x[:, 0] + x[:, 1] + x[:, 2]),
-        }
-        return counts.reshape(-1, 3), statistic[metric]
-    return build
-
-
-def _per_item_mean(metric: str) -> Contributions:
-    def build(samples: Sequence[Sample]) -> tuple[FloatArray, Callable[[FloatArray], FloatArray]]:
-        return np.array([[float(s["scores"].get(metric, 0.0))] for s in samples]), mean_of(len(samples))
-    return build
-
-
 def contributions_for(kind: str, metric: str, labels: Sequence[str] | None) -> Contributions:
-    if kind == "classification":
-        return _classification(metric, list(labels or []))
-    if kind == "extraction":
-        return _extraction(metric)
-    return _per_item_mean(metric)
+    return sample_rules(kind).contributions(metric, list(labels or []))
 
 
 def paired_difference(candidate: Sequence[Sample], reference: Sequence[Sample], build: Contributions, *,
@@ -127,7 +89,7 @@ def paired_difference(candidate: Sequence[Sample], reference: Sequence[Sample], 
     mdd = POWER_FACTOR * float(np.std(diffs, ddof=1)) if resamples > 1 else math.nan
     p_value = None
     if all("correct" in s.get("scores", {}) for s in (*common, *ref)):
-        p_value = mcnemar_exact(_correct(common), _correct(ref))
+        p_value = mcnemar_exact(correct_column(common), correct_column(ref))
     return PairedDifference(model_id, reference_id, test_set, metric, n, delta, low, high, mdd, p_value)
 
 

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from bench.frugality_keys import FRUGALITY
 from bench.hwclass import keep_apart
 from bench.numbers import as_float
 from bench.results import records_frame, scenario_of
@@ -24,16 +25,10 @@ from bench.results import records_frame, scenario_of
 Verdict = Literal["pass", "borderline", "insufficient", "fail", "failed", "not_needed"]
 LossReason = Literal["costlier", "tied", "borderline", "insufficient", "fail", "failed", "not_needed"]
 
-FRUGALITY_KEYS: dict[str, str] = {
-    "energy": "energy_wh_per_1000_requests",
-    "memory": "peak_rss_mb",
-    "latency": "latency_p95_ms",
-    "params": "params",
-    "co2": "co2_g_per_1000_requests",
-}
-KEY_ORDER = ("energy", "memory", "latency", "params", "co2")
+FRUGALITY_KEYS: dict[str, str] = {name: key.column for name, key in FRUGALITY.items()}
+KEY_ORDER = tuple(FRUGALITY)
 TIE_TOLERANCE = 0.05
-EXACT_KEYS = frozenset({"params"})
+EXACT_KEYS = frozenset(name for name, key in FRUGALITY.items() if key.exact)
 # Severity: the verdict of a candidate over several test sets is its most severe one.
 VERDICT_ORDER: dict[str, int] = {"pass": 0, "borderline": 1, "insufficient": 2, "fail": 3, "failed": 4}
 # Frugal runs (bench.frugal): a candidate costlier than one that passes has its costs but no quality. It is

@@ -13,56 +13,21 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 from rich.console import Console
 
 from bench.errors import BenchError
+from bench.kinds import sample_rules
 from bench.paired import read_samples
 from bench.results import MANIFEST, RECORDS, SAMPLES, read_records, write_json_atomic
 
 RESCORED_SUFFIX = "-rescored"
 
 
-def _extraction(samples: Sequence[Mapping[str, Any]], resamples: int, seed: int) -> dict[str, Any]:
-    from bench.metrics.bootstrap import bootstrap, mean_of
-    from bench.metrics.extraction import _f1, _precision, _recall
-
-    counts = np.array([[s["scores"].get(k, 0.0) for k in ("tp", "fp", "fn")] for s in samples], dtype=np.float64)
-    exact = np.array([float(s["scores"].get("exact", 0.0)) for s in samples])
-    return {"field_precision": bootstrap(counts, _precision, resamples=resamples, seed=seed),
-            "field_recall": bootstrap(counts, _recall, resamples=resamples, seed=seed),
-            "field_f1": bootstrap(counts, _f1, resamples=resamples, seed=seed),
-            "doc_exact": bootstrap(exact, mean_of(len(exact)), resamples=resamples, seed=seed, proportion=True)}
-
-
-def _per_item_means(samples: Sequence[Mapping[str, Any]], resamples: int, seed: int) -> dict[str, Any]:
-    from bench.metrics.bootstrap import bootstrap, mean_of
-
-    out = {}
-    for metric, column, proportion in (("rouge_l", "rouge_l", False), ("chrf", "chrf", False),
-                                       ("invented_rate", "invented", True), ("over_budget_rate", "over_budget", True)):
-        if all(column in s["scores"] for s in samples):
-            values = np.array([float(s["scores"][column]) for s in samples])
-            out[metric] = bootstrap(values, mean_of(len(values)), resamples=resamples, seed=seed, proportion=proportion)
-    return out
-
-
 def rescore_cell(kind: str, samples: Sequence[Mapping[str, Any]], labels: Sequence[str] | None, resamples: int,
                  seed: int) -> dict[str, Any]:
     """{metric: score dict} of one cell's samples on one test set."""
-    from bench.metrics import scores_for
-
-    if kind == "classification":
-        gold = [str(s["gold"]) for s in samples]
-        pred = [s.get("prediction") for s in samples]
-        declared = list(labels) if labels else sorted({*gold, *(p for p in pred if isinstance(p, str))})
-        scores = scores_for(kind, gold, pred, labels=declared, resamples=resamples, seed=seed,
-                            also=[s.get("also") or [] for s in samples])
-    elif kind == "extraction":
-        scores = _extraction(samples, resamples, seed)
-    else:
-        scores = _per_item_means(samples, resamples, seed)
+    scores = sample_rules(kind).rescore(samples, labels, resamples, seed)
     return {name: score.to_dict() for name, score in scores.items()}
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +12,7 @@ from bench.datachecks import duplicate_ids
 from bench.datafile import read_rows
 from bench.errors import ConfigError, ConfigErrors
 from bench.hashing import sha256_file
+from bench.kinds import KINDS
 from bench.yamlfile import load_model
 
 Target = str | dict[str, str | None]
@@ -88,27 +88,11 @@ def _to_item(spec: TaskSpec, path: Path, number: int, row: dict[str, Any], index
     text = row[columns.input]
     if not isinstance(text, str):
         raise ConfigError(path, number, columns.input, "the input must be a string")
-    target: Target = row[columns.target]
-    if spec.kind == "classification":
-        target = str(target)
-        if spec.labels is not None and target not in spec.labels:
-            raise ConfigError(path, number, columns.target, f"unknown label '{target}' (declared: "
-                              f"{sorted(spec.labels)})")
-    elif spec.kind == "extraction":
-        if isinstance(target, str):  # CSV cells hold the fields as a JSON object
-            try:
-                target = json.loads(target)
-            except json.JSONDecodeError as exc:
-                raise ConfigError(path, number, columns.target, "fields must be a JSON object") from exc
-        if not isinstance(target, dict):
-            raise ConfigError(path, number, columns.target, "fields must be an object of name -> value|null")
-        names = {f.name for f in spec.fields or []}
-        unknown = sorted(set(target) - names)
-        if unknown:
-            raise ConfigError(path, number, columns.target, f"undeclared fields {unknown}")
-        target = {name: (None if target.get(name) is None else str(target[name])) for name in sorted(names)}
-    elif not isinstance(target, str):
-        raise ConfigError(path, number, columns.target, "the reference summary must be a string")
+    try:
+        target: Target = KINDS[spec.kind].rules().target(row[columns.target], spec.labels,
+                                                         [f.name for f in spec.fields or []])
+    except ValueError as exc:
+        raise ConfigError(path, number, columns.target, str(exc)) from exc
     item_id = str(row[columns.id]) if columns.id and row.get(columns.id) is not None else f"{path.stem}-{index}"
     also = _also(spec, path, number, row)
     return Item(item_id, text, target, also, path, number)
@@ -117,7 +101,7 @@ def _to_item(spec: TaskSpec, path: Path, number: int, row: dict[str, Any], index
 def _also(spec: TaskSpec, path: Path, number: int, row: dict[str, Any]) -> tuple[str, ...]:
     """Other acceptable labels of a classification row: a JSON list, or "a|b" in a CSV cell."""
     column = spec.data.columns.also
-    if column is None or spec.kind != "classification" or row.get(column) in (None, ""):
+    if column is None or not KINDS[spec.kind].labelled or row.get(column) in (None, ""):
         return ()
     value = row[column]
     if isinstance(value, str):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -31,7 +32,6 @@ FILL: dict[str, FillStyle] = {"pass": "full", "borderline": "left", "insufficien
                               "not_needed": "none"}
 OTHER_SET_MARKERS = ("x", "+", "1", "2")  # one per test set after the first
 ENERGY = FRUGALITY_KEYS["energy"]
-CHART_KINDS = ("quality_vs_energy", "quality_vs_size", "latency", "memory", "co2")
 STYLE: dict[str, Any] = {"font.size": 9, "axes.titlesize": 11, "axes.titleweight": "bold", "axes.labelsize": 9,
          "legend.fontsize": 7, "svg.fonttype": "path", "figure.dpi": 100, "axes.spines.top": False,
          "axes.spines.right": False}
@@ -253,8 +253,12 @@ def overview(rankings: list[TaskRanking], out_dir: Path, lang: str = "fr") -> Pa
     return _save(fig, out_dir / "overview")
 
 
-CHARTS = {"quality_vs_energy": quality_vs_energy, "quality_vs_size": quality_vs_size, "latency": latency_bars,
-          "memory": memory_bars, "co2": co2_bars}
+# The charts of each task, in report order: a new chart is its drawing function and one entry here (its
+# title and its caption, `cap_<kind>`, go in bench.report.strings).
+CHARTS: dict[str, Callable[[TaskRanking, Path, str, list[str] | None], Path]] = {
+    "quality_vs_energy": quality_vs_energy, "quality_vs_size": quality_vs_size, "latency": latency_bars,
+    "memory": memory_bars, "co2": co2_bars}
+CHART_KINDS = tuple(CHARTS)
 
 
 def chart_paths(tasks: list[str], out_dir: Path) -> dict[str, dict[str, Path]]:

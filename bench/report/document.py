@@ -291,9 +291,8 @@ def build_document(records: Sequence[Mapping[str, Any]], manifest: Mapping[str, 
                                      for m, loss in ranking.losses.items()))]
         blocks += [Heading(3, t(lang, "full_table")), full_table(ranking, lang), *sets.task_blocks(ranking, lang),
                    Heading(3, t(lang, "charts"))]
-        for kind, caption in (("quality_vs_energy", "cap_qve"), ("quality_vs_size", "cap_size"),
-                              ("latency", "cap_latency"), ("memory", "cap_memory"), ("co2", "cap_co2")):
-            blocks += figure(ranking.task, kind, f"{ranking.task} — {t(lang, caption)}")
+        for kind in charts.get(ranking.task) or {}:  # bench.report.charts.CHARTS, in its order
+            blocks += figure(ranking.task, kind, f"{ranking.task} — {t(lang, f'cap_{kind}')}")
     if len(rankings) > 0:
         blocks += [Heading(2, t(lang, "overview_h")), *figure("", "overview", t(lang, "cap_overview"))]
 

@@ -10,9 +10,8 @@ import math
 from typing import Any
 
 from bench.rank import Loss, TaskRanking, items_needed
-from bench.report.strings import KEY_NOUNS, KEYS, METRICS, STRINGS, VERDICTS
+from bench.report.strings import KEY_NOUNS, KEYS, LANGS, METRICS, STRINGS, VERDICTS
 
-LANGS = ("fr", "en")
 NNBSP = "\u202f"
 
 

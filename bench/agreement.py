@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.plan import cell_id, split_cell_id
+from bench.record import is_ok
 from bench.results import read_records
 from bench.samplefile import latest_samples
 
@@ -46,7 +47,7 @@ def check_offline(run_dir: Path, offline_id: str, samples: Sequence[Mapping[str,
     """The offline cell `offline_id` against its single-request cell in the same run."""
     task, model, _ = split_cell_id(offline_id)
     single_id = cell_id(task, model)
-    records = [r for r in read_records(run_dir) if r.get("cell_id") == single_id and r.get("status") == "ok"]
+    records = [r for r in read_records(run_dir) if r.get("cell_id") == single_id and is_ok(r)]
     if not records:
         return {"status": "no single-request record", "single_cell_id": single_id}
     single = latest_samples(run_dir).get(single_id, [])

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.errors import BenchError
-from bench.record import upgrade
+from bench.record import CO2_G_PER_1000, ENERGY_WH_PER_1000, LATENCY_P50_MS, LATENCY_P95_MS, PEAK_RSS_MB, is_ok, upgrade
 from bench.results import read_manifest, read_records, resolve_run, write_json_atomic
 
 BASELINE_FORMAT = "frugal-bench-baseline"
@@ -21,8 +21,8 @@ BASELINES_DIR = "baselines"
 BASELINE_FIELDS = ("cell_id", "task", "task_version", "task_kind", "model_id", "family", "runtime", "params",
                    "status", "error", "gate", "quality", "quality_sets", "data_sha256", "weights_sha256",
                    "n_test_items", "threads",
-                   "latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "energy_wh_per_1000_requests",
-                   "co2_g_per_1000_requests", "peak_rss_mb", "energy_measured", "scenario",
+                   LATENCY_P50_MS, LATENCY_P95_MS, "latency_p99_ms", ENERGY_WH_PER_1000,
+                   CO2_G_PER_1000, PEAK_RSS_MB, "energy_measured", "scenario",
                    "throughput_requests_per_s", "batching", "scenario_check",
                    "wall_s")  # wall_s: balances `run --shard`, never compared
 HARDWARE_FIELDS = ("cpu_model", "cpu_logical_cores", "ram_total_gb", "machine", "os", "energy_counters_rapl")
@@ -88,7 +88,7 @@ def save_baseline(run_dir: Path, path: Path) -> tuple[Path, list[str]]:
         raise BenchError(f"run {run_dir.name} is incomplete ({len(missing)} cells without a record, e.g. "
                          f"{missing[0]}): finish it first with `frugal-bench run --resume {run_dir.name}`")
     warnings = [f"cell {r['cell_id']} failed in this run ({r.get('error')}); the baseline records it as failed"
-                for r in records if r.get("status") != "ok"]
+                for r in records if not is_ok(r)]
     hardware = manifest.get("hardware") or {}
     settings = manifest.get("settings") or {}
     document = {

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bench.record import CO2_G_PER_1000, ENERGY_WH_PER_1000, PEAK_RSS_MB, is_ok
 from bench.results import MANIFEST, read_records, write_json_atomic
 
 BENCHMARK_JSON = "benchmark.json"
@@ -80,11 +81,11 @@ def benchmark_document(run_dir: Path) -> dict[str, Any]:
     benchmarks = []
     for record in read_records(run_dir):
         stats = record.get("timing_s")
-        if record.get("status") != "ok" or not stats:
+        if not is_ok(record) or not stats:
             continue
         extra = {metric: score["value"] for metric, score in (record.get("quality") or {}).items()}
-        extra.update({key: record.get(key) for key in ("energy_wh_per_1000_requests", "co2_g_per_1000_requests",
-                                                         "peak_rss_mb", "n_test_items", "run_id", "cell_id")})
+        extra.update({key: record.get(key) for key in (ENERGY_WH_PER_1000, CO2_G_PER_1000,
+                                                         PEAK_RSS_MB, "n_test_items", "run_id", "cell_id")})
         benchmarks.append({
             "group": record["task"],
             "name": record["cell_id"],

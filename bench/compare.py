@@ -23,6 +23,7 @@ from bench.baseline import Side
 from bench.hwclass import split_tasks
 from bench.kinds import LOWER_IS_BETTER
 from bench.numbers import as_float
+from bench.record import ENERGY_WH_PER_1000, LATENCY_P50_MS, LATENCY_P95_MS, PEAK_RSS_MB, is_ok
 from bench.results import scenario_of, write_json_atomic
 
 if TYPE_CHECKING:
@@ -52,10 +53,10 @@ class Tolerances:
 
 
 # (record field, label, tolerance attribute, floor attribute, unit)
-COSTS = (("latency_p50_ms", "latency p50", "latency", "latency_floor_ms", "ms"),
-         ("latency_p95_ms", "latency p95", "latency", "latency_floor_ms", "ms"),
-         ("energy_wh_per_1000_requests", "energy / 1000 req.", "energy", "energy_floor_wh", "Wh"),
-         ("peak_rss_mb", "peak memory", "memory", "memory_floor_mb", "MB"))
+COSTS = ((LATENCY_P50_MS, "latency p50", "latency", "latency_floor_ms", "ms"),
+         (LATENCY_P95_MS, "latency p95", "latency", "latency_floor_ms", "ms"),
+         (ENERGY_WH_PER_1000, "energy / 1000 req.", "energy", "energy_floor_wh", "Wh"),
+         (PEAK_RSS_MB, "peak memory", "memory", "memory_floor_mb", "MB"))
 
 
 @dataclass(frozen=True)
@@ -246,12 +247,12 @@ def compare(reference: Side, candidate: Side, tolerances: Tolerances | None = No
             checks.append(Check(task, model, "cell", str(ref.get("status")), "missing", "not run", "present",
                                 "regression"))
             continue
-        if ref.get("status") == "ok" and cand.get("status") != "ok":
+        if is_ok(ref) and not is_ok(cand):
             checks.append(Check(task, model, "status", "ok", "failed", str(cand.get("error") or "")[:160], "ok",
                                 "regression"))
             continue
-        if ref.get("status") != "ok":
-            improved = cand.get("status") == "ok"
+        if not is_ok(ref):
+            improved = is_ok(cand)
             checks.append(Check(task, model, "status", "failed", "ok" if improved else "failed", "", "–",
                                 "improved" if improved else "ok"))
             continue

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.fsio import INFRASTRUCTURE_ERRNOS
+from bench.record import is_ok
 
 MODEL = "model"
 INFRASTRUCTURE = "infrastructure"
@@ -51,4 +52,4 @@ def disk_state(path: Path) -> str:
 
 def retryable(record: Mapping[str, Any]) -> bool:
     """A recorded cell that --resume runs again: it failed for a reason of the machine, not of the model."""
-    return record.get("status") != "ok" and record.get("failure") == INFRASTRUCTURE
+    return not is_ok(record) and record.get("failure") == INFRASTRUCTURE

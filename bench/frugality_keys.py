@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bench.record import CO2_G_PER_1000, ENERGY_WH_PER_1000, LATENCY_P95_MS, PEAK_RSS_MB
+
 
 @dataclass(frozen=True)
 class FrugalityKey:
@@ -21,14 +23,14 @@ class FrugalityKey:
 
 
 FRUGALITY: dict[str, FrugalityKey] = {key.name: key for key in (
-    FrugalityKey("energy", "energy_wh_per_1000_requests", {"fr": "l'énergie", "en": "the energy"},
+    FrugalityKey("energy", ENERGY_WH_PER_1000, {"fr": "l'énergie", "en": "the energy"},
                  {"fr": "énergie pour 1000 requêtes", "en": "energy per 1000 requests"}),
-    FrugalityKey("memory", "peak_rss_mb", {"fr": "la mémoire", "en": "the memory"},
+    FrugalityKey("memory", PEAK_RSS_MB, {"fr": "la mémoire", "en": "the memory"},
                  {"fr": "mémoire maximale (RSS)", "en": "peak memory (RSS)"}),
-    FrugalityKey("latency", "latency_p95_ms", {"fr": "la latence p95", "en": "the p95 latency"},
+    FrugalityKey("latency", LATENCY_P95_MS, {"fr": "la latence p95", "en": "the p95 latency"},
                  {"fr": "latence p95", "en": "p95 latency"}),
     FrugalityKey("params", "params", {"fr": "les paramètres", "en": "the parameters"},
                  {"fr": "nombre de paramètres", "en": "parameter count"}, exact=True),
-    FrugalityKey("co2", "co2_g_per_1000_requests", {"fr": "le CO2e", "en": "the CO2e"},
+    FrugalityKey("co2", CO2_G_PER_1000, {"fr": "le CO2e", "en": "the CO2e"},
                  {"fr": "CO2e pour 1000 requêtes", "en": "CO2e per 1000 requests"}),
 )}

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.numbers import as_float
+from bench.record import CO2_G_PER_1000, ENERGY_WH_PER_1000, is_ok
 
 SERVICE_HOURS_PER_YEAR = 1607.0  # legal yearly working time in the French civil service (decree 2000-815)
 PEAK_FACTOR = 1.0
@@ -163,8 +164,8 @@ def throughput_of(record: Mapping[str, Any]) -> float:
 def project(record: Mapping[str, Any], volume: Volume, assumptions: Assumptions = Assumptions()) -> Projection:
     """Yearly figures for one cell's record (flat row or raw record); unknown inputs give NaN, not guesses."""
     v = volume.requests_per_year
-    energy_kwh = as_float(record.get("energy_wh_per_1000_requests")) * v / 1000.0 / 1000.0
-    co2_kg = as_float(record.get("co2_g_per_1000_requests")) * v / 1000.0 / 1000.0
+    energy_kwh = as_float(record.get(ENERGY_WH_PER_1000)) * v / 1000.0 / 1000.0
+    co2_kg = as_float(record.get(CO2_G_PER_1000)) * v / 1000.0 / 1000.0
     throughput = throughput_of(record)
     threads = int(as_float(record.get("threads"))) if as_float(record.get("threads")) >= 1 else 1
     busy_hours = v / throughput / 3600.0 if throughput > 0 else math.nan
@@ -188,4 +189,4 @@ def project(record: Mapping[str, Any], volume: Volume, assumptions: Assumptions 
 def project_rows(rows: list[Mapping[str, Any]], volume: Volume, assumptions: Assumptions = Assumptions()
                  ) -> list[Projection]:
     """Projections for the cells that ran (failed cells have no rates to project)."""
-    return [project(r, volume, assumptions) for r in rows if r.get("status") == "ok"]
+    return [project(r, volume, assumptions) for r in rows if is_ok(r)]

@@ -20,6 +20,7 @@ import pandas as pd
 from bench.frugality_keys import FRUGALITY
 from bench.hwclass import keep_apart
 from bench.numbers import as_float
+from bench.record import is_ok
 from bench.results import records_frame, scenario_of
 
 Verdict = Literal["pass", "borderline", "insufficient", "fail", "failed", "not_needed"]
@@ -253,7 +254,7 @@ def gate_row(row: dict[str, Any], sets: list[str], metric: str, thresholds: Mapp
              limits: Mapping[str, float] | None = None) -> None:
     """Set `verdict` (the most severe over test sets and conditions), `deciding_set`, `deciding_metric`
     and `<set>:verdict` on a row."""
-    if row.get("status") != "ok":
+    if not is_ok(row):
         row["verdict"], row["deciding_set"], row["deciding_metric"] = "failed", None, None
         return
     if isinstance(row.get("not_needed"), str) and row["not_needed"]:

@@ -9,6 +9,7 @@ that knows the history of the format.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -120,6 +121,21 @@ class CellRecord(BaseModel):
 
     def as_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
+
+
+# Measurements readers rank, compare and report on: the cell writes them as extra fields of its record
+# (bench.measure), and readers name them through these constants rather than retyping the keys.
+ENERGY_WH_PER_1000 = "energy_wh_per_1000_requests"
+CO2_G_PER_1000 = "co2_g_per_1000_requests"
+PEAK_RSS_MB = "peak_rss_mb"
+LATENCY_P50_MS = "latency_p50_ms"
+LATENCY_P95_MS = "latency_p95_ms"
+
+
+def is_ok(record: Mapping[str, Any]) -> bool:
+    """Whether a record as read (or a row made of one) is of a cell that ran to the end; a record without a
+    status is of a run that never finished writing it."""
+    return record.get("status") == "ok"
 
 
 def upgrade(raw: dict[str, Any]) -> dict[str, Any]:

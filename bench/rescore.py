@@ -19,6 +19,7 @@ from rich.console import Console
 from bench.errors import BenchError
 from bench.kinds import sample_rules
 from bench.paired import read_samples
+from bench.record import is_ok
 from bench.results import MANIFEST, RECORDS, SAMPLES, read_records, write_json_atomic
 
 RESCORED_SUFFIX = "-rescored"
@@ -46,7 +47,7 @@ def rescore_run(run_dir: Path, out_dir: Path | None = None, resamples: int = 100
     rescored = []
     for record in records:
         record = dict(record)
-        if record.get("status") == "ok":
+        if is_ok(record):
             task, model = str(record.get("task")), str(record.get("model_id"))
             info = (manifest.get("tasks") or {}).get(task) or {}
             kind = str(record.get("task_kind") or info.get("kind") or "")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.record import is_ok
 from bench.results import read_manifest, read_records_checked
 
 NOTES = {
@@ -54,7 +55,7 @@ class RunView:
 
     @property
     def failed(self) -> list[dict[str, Any]]:
-        return [r for r in self.records if r.get("status") != "ok"]
+        return [r for r in self.records if not is_ok(r)]
 
     def notes(self, lang: str = "en") -> list[str]:
         words = NOTES.get(lang, NOTES["en"])

@@ -24,6 +24,7 @@ from matplotlib.lines import Line2D
 
 from bench.numbers import as_float
 from bench.rank import FRUGALITY_KEYS, TaskRanking, pareto_front
+from bench.record import CO2_G_PER_1000, LATENCY_P50_MS, LATENCY_P95_MS, PEAK_RSS_MB
 from bench.report.i18n import metric_name, num, score, t, verdict_name
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p")
@@ -192,19 +193,19 @@ def _bars(ranking: TaskRanking, columns: list[tuple[str, str, str, str]], ylabel
 
 
 def latency_bars(ranking: TaskRanking, out_dir: Path, lang: str = "fr", ladder: list[str] | None = None) -> Path:
-    return _bars(ranking, [("latency_p50_ms", "p50", "0.55", ""), ("latency_p95_ms", "p95", "white", "///")],
+    return _bars(ranking, [(LATENCY_P50_MS, "p50", "0.55", ""), (LATENCY_P95_MS, "p95", "white", "///")],
                  t(lang, "c_latency_y", log="{log}"), t(lang, "c_latency_title", task=ranking.task),
                  out_dir / f"{slug(ranking.task)}_latency", lang, ladder or [])
 
 
 def memory_bars(ranking: TaskRanking, out_dir: Path, lang: str = "fr", ladder: list[str] | None = None) -> Path:
-    return _bars(ranking, [("peak_rss_mb", "", "0.7", "..")], t(lang, "c_memory_y", log="{log}"),
+    return _bars(ranking, [(PEAK_RSS_MB, "", "0.7", "..")], t(lang, "c_memory_y", log="{log}"),
                  t(lang, "c_memory_title", task=ranking.task), out_dir / f"{slug(ranking.task)}_memory", lang,
                  ladder or [])
 
 
 def co2_bars(ranking: TaskRanking, out_dir: Path, lang: str = "fr", ladder: list[str] | None = None) -> Path:
-    return _bars(ranking, [("co2_g_per_1000_requests", "", "0.4", "xx")], t(lang, "c_co2_y", log="{log}"),
+    return _bars(ranking, [(CO2_G_PER_1000, "", "0.4", "xx")], t(lang, "c_co2_y", log="{log}"),
                  t(lang, "c_co2_title", task=ranking.task), out_dir / f"{slug(ranking.task)}_co2", lang,
                  ladder or [])
 

@@ -16,6 +16,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from bench.record import is_ok
+
 TOLERANCE = 0.10
 
 
@@ -41,8 +43,8 @@ def compare(first: list[dict[str, Any]], second: list[dict[str, Any]], key: str 
 
     ok = True
     lines = [f"{'cell':48s} {'p50 run 1':>11s} {'p50 run 2':>11s} {'ratio':>7s}"]
-    a = {r["cell_id"]: r for r in first if r.get("status") == "ok"}
-    b = {r["cell_id"]: r for r in second if r.get("status") == "ok"}
+    a = {r["cell_id"]: r for r in first if is_ok(r)}
+    b = {r["cell_id"]: r for r in second if is_ok(r)}
     for cell in sorted(set(a) | set(b)):
         if cell not in a or cell not in b:
             lines.append(f"{cell:48s} {'ok' if cell in a else 'failed':>11s} {'ok' if cell in b else 'failed':>11s}")

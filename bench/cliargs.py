@@ -12,9 +12,9 @@ from typing import Any, TypeVar
 
 import typer
 
-from bench.errors import BenchError
-from bench.frugality_keys import FRUGALITY
+from bench.decide.frugality_keys import FRUGALITY
 from bench.kinds import METRICS_BY_KIND
+from bench.spec.errors import BenchError
 
 N = TypeVar("N", int, float)
 
@@ -44,7 +44,7 @@ BATCH = at_least(1, "items per batch, sequences in flight or items between two l
 
 def scenarios(choice: str) -> Any:
     """--scenario as the scenarios to run; a wrong value is a usage error naming the choices."""
-    from bench.plan import scenarios_of
+    from bench.run.plan import scenarios_of
 
     try:
         return scenarios_of(choice)
@@ -111,8 +111,8 @@ def check_key(key: str) -> str:
 
 
 def parse_volume(volume: str | None) -> Any:
-    from bench.projection import VolumeError
-    from bench.projection import parse_volume as parse
+    from bench.decide.projection import VolumeError
+    from bench.decide.projection import parse_volume as parse
 
     if volume is None:
         return None
@@ -123,7 +123,7 @@ def parse_volume(volume: str | None) -> Any:
 
 
 def assumptions(service_hours: float | None, peak_factor: float | None) -> Any:
-    from bench.projection import PEAK_FACTOR, SERVICE_HOURS_PER_YEAR, Assumptions
+    from bench.decide.projection import PEAK_FACTOR, SERVICE_HOURS_PER_YEAR, Assumptions
 
     try:
         return Assumptions(SERVICE_HOURS_PER_YEAR if service_hours is None else service_hours,

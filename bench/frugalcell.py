@@ -18,10 +18,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.record import FrugalJob
-from bench.samplefile import write_samples
+from bench.run.record import FrugalJob
+from bench.run.samplefile import write_samples
+from bench.spec.tasks import Item, Task
 from bench.stopping import Condition, Decision, decide
-from bench.tasks import Item, Task
 
 CS_METHOD = "betting-cs"  # Waudby-Smith & Ramdas hedged capital, see bench.sequential
 
@@ -60,8 +60,8 @@ class SetRun:
 def score_sequentially(task: Task, samples_path: Path, frugal: FrugalJob, predict: Callable[[str], Any], *,
                        resamples: int, seed: int) -> dict[str, Any]:
     """Predict and score in batches until every set is decided; the record's quality and stop figures."""
+    from bench.decide.rank import items_needed
     from bench.metrics import per_item_scores
-    from bench.rank import items_needed
 
     spec_t = task.spec
     if frugal.gate is None:

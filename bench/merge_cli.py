@@ -24,10 +24,10 @@ def merge_command(
     key: Annotated[str, typer.Option(help=KEY_HELP)] = "energy",
 ) -> None:
     """Join shard runs (`run --shard K/N`) after proving they share code, data, weights, settings and hardware."""
-    from bench.benchjson import write_benchmark_json
-    from bench.merge import merge_runs
     from bench.report import build_report
+    from bench.report.benchjson import write_benchmark_json
     from bench.report.console import print_run
+    from bench.run.merge import merge_runs
 
     check_key(key)
     results.mkdir(parents=True, exist_ok=True)

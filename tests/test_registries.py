@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bench.config import TaskSpec
-from bench.frugality_keys import FRUGALITY
+from bench.decide.frugality_keys import FRUGALITY
+from bench.decide.rank import EXACT_KEYS, FRUGALITY_KEYS, KEY_ORDER
 from bench.kinds import KINDS, METRICS, METRICS_BY_KIND, KindRules, task_kind
-from bench.rank import EXACT_KEYS, FRUGALITY_KEYS, KEY_ORDER
 from bench.report.i18n import LANGS, STRINGS, key_name, key_noun, metric_name
+from bench.spec.config import TaskSpec
 
 CHARTS_MODULE = Path(__file__).resolve().parents[1] / "bench" / "report" / "charts.py"
 

@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.record import is_ok
+from bench.run.record import is_ok
 
-# Cell phases recorded by bench.cell (seconds) that are not inference, in the order they happen.
+# Cell phases recorded by bench.run.cell (seconds) that are not inference, in the order they happen.
 CELL_PHASES = {
     "startup_s": "cell start-up and imports",
     "task_data_s": "task data loading",

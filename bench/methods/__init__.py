@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from bench.config import ModelSpec
 from bench.methods.batching import Batching, serial
-from bench.options import (
+from bench.spec.config import ModelSpec
+from bench.spec.options import (
     CentroidOptions,
     LlmExtractOptions,
     LlmScoreOptions,
@@ -24,7 +24,7 @@ from bench.options import (
     Options,
     PromptOptions,
 )
-from bench.tasks import Item, Target, Task
+from bench.spec.tasks import Item, Target, Task
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,10 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from bench.decide.rank import FRUGALITY_KEYS, TaskRanking, pareto_front
 from bench.numbers import as_float
-from bench.rank import FRUGALITY_KEYS, TaskRanking, pareto_front
-from bench.record import CO2_G_PER_1000, LATENCY_P50_MS, LATENCY_P95_MS, PEAK_RSS_MB
 from bench.report.i18n import metric_name, num, score, t, verdict_name
+from bench.run.record import CO2_G_PER_1000, LATENCY_P50_MS, LATENCY_P95_MS, PEAK_RSS_MB
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p")
 FillStyle = Literal["full", "left", "right", "bottom", "top", "none"]

@@ -10,14 +10,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table as RichTable
 
-from bench.paired import add_paired
-from bench.projection import Assumptions, Volume
-from bench.rank import TaskRanking, rank_records
-from bench.record import is_ok
+from bench.decide.paired import add_paired
+from bench.decide.projection import Assumptions, Volume
+from bench.decide.rank import TaskRanking, rank_records
 from bench.report import i18n
 from bench.report.blocks import Bullets, Paragraph, Table
 from bench.report.document import projection_blocks, recommendation_table
-from bench.runview import load_run
+from bench.run.record import is_ok
+from bench.run.runview import load_run
 
 
 def _rich(text: str) -> str:

@@ -12,14 +12,14 @@ from typing import Any
 
 import pandas as pd
 
+from bench.decide.projection import Assumptions, Volume, project, throughput_of
+from bench.decide.rank import FRUGALITY_KEYS, TaskRanking, key_order
 from bench.numbers import as_float
-from bench.projection import Assumptions, Volume, project, throughput_of
-from bench.rank import FRUGALITY_KEYS, TaskRanking, key_order
-from bench.record import LATENCY_P50_MS, LATENCY_P95_MS, PEAK_RSS_MB, is_ok
 from bench.report import i18n, sets
 from bench.report.blocks import Block, Bullets, Figure, Heading, Paragraph, Table
 from bench.report.i18n import integer, interval, metric_name, num, score, t, verdict_name
 from bench.report.shards import shard_lines
+from bench.run.record import LATENCY_P50_MS, LATENCY_P95_MS, PEAK_RSS_MB, is_ok
 
 SMALL_TEST_SET = 200  # below this many test items, or a CI wider than ±5 pt, the caveat names the task
 WIDE_HALF_CI = 0.05

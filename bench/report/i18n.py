@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from bench.rank import Loss, TaskRanking, items_needed
+from bench.decide.rank import Loss, TaskRanking, items_needed
 from bench.report.strings import KEY_NOUNS, KEYS, LANGS, METRICS, STRINGS, VERDICTS
 
 NNBSP = "\u202f"

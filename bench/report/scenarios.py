@@ -12,13 +12,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.rank import TaskRanking
-from bench.record import ENERGY_WH_PER_1000, PEAK_RSS_MB, is_ok
+from bench.decide.rank import TaskRanking
 from bench.report import i18n
 from bench.report.blocks import Block, Bullets, Figure, Heading, Paragraph, Table
 from bench.report.document import recommendation_table
 from bench.report.i18n import num, t
-from bench.results import scenario_of
+from bench.run.record import ENERGY_WH_PER_1000, PEAK_RSS_MB, is_ok
+from bench.run.results import scenario_of
 
 FIGURES = ("throughput_requests_per_s", ENERGY_WH_PER_1000, "cpu_time_s_per_1000_requests", PEAK_RSS_MB)
 

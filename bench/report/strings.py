@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from bench.frugality_keys import FRUGALITY
+from bench.decide.frugality_keys import FRUGALITY
 from bench.kinds import METRICS as METRIC_LIST
 
 LANGS = ("fr", "en")
 
 # Metric names come with each metric (bench.kinds.METRICS).
 METRICS: dict[str, dict[str, str]] = {lang: {m.name: m.words[lang] for m in METRIC_LIST.values()} for lang in LANGS}
-# Key words come with each frugality key (bench.frugality_keys).
+# Key words come with each frugality key (bench.decide.frugality_keys).
 KEYS: dict[str, dict[str, str]] = {lang: {k.name: k.the[lang] for k in FRUGALITY.values()} for lang in LANGS}
 KEY_NOUNS: dict[str, dict[str, str]] = {lang: {k.name: k.noun[lang] for k in FRUGALITY.values()} for lang in LANGS}
 VERDICTS: dict[str, dict[str, str]] = {

@@ -13,8 +13,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from bench.config import ModelSpec
-from bench.options import (
+from bench.spec.config import ModelSpec
+from bench.spec.options import (
     EncoderOptions,
     FaultOptions,
     LlamaCppOptions,

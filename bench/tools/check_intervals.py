@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.metrics.intervals import wilson
-from bench.record import is_ok
-from bench.results import read_records
+from bench.run.record import is_ok
+from bench.run.results import read_records
 
 TOLERANCE = 1e-6
 

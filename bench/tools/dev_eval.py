@@ -60,9 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     from bench.measure.latency import TokenCounts, token_rates
     from bench.methods import MethodContext, default_method, get_method
     from bench.metrics import scores_for
-    from bench.plan import load_models
+    from bench.run.plan import load_models
     from bench.runtimes import get_runtime
-    from bench.tasks import load_task
+    from bench.spec.tasks import load_task
     from bench.weights.resolve import resolve_and_verify
 
     root = Path(__file__).resolve().parents[2]

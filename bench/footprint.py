@@ -15,7 +15,7 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from bench.results import read_manifest, read_records, write_json_atomic
+from bench.run.results import read_manifest, read_records, write_json_atomic
 
 FOOTPRINT = "footprint.json"
 

@@ -2,7 +2,7 @@
 
 1. Probe: every candidate's costs are measured first, in a cell of its own (load, fit, warm-up, then the
    usual measurement window over the first `probe_items` test items). These are the costs on record.
-2. Per task, the candidates are taken in the order of the frugality key (bench.rank.frugality_sort over
+2. Per task, the candidates are taken in the order of the frugality key (bench.decide.rank.frugality_sort over
    the probes) and their quality is scored sequentially (bench.frugalcell), the probe's answers to its
    first items counting as the first answers of the main test set: each set stops as soon as its
    anytime-valid interval is clearly above or below the gate.
@@ -20,11 +20,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import failures
-from bench.cellrun import cell_items, run_one
-from bench.durable import append_block
-from bench.plan import Cell
-from bench.settings import RunSettings
+from bench.run import failures
+from bench.run.cellrun import cell_items, run_one
+from bench.run.durable import append_block
+from bench.run.plan import Cell
+from bench.run.settings import RunSettings
 
 PROBES = "probes.jsonl"
 DEFAULTS: dict[str, Any] = {"level": 0.95, "batch": 20, "probe_items": 10, "key": "energy", "score_all": False}
@@ -48,15 +48,15 @@ def options(level: float = 0.95, batch: int = 20, probe_items: int = 10, key: st
 
 def read_probes(run_dir: Path) -> dict[str, dict[str, Any]]:
     """The last probe of each cell (a torn last line is ignored, as for records: that probe runs again)."""
-    from bench.results import read_records_checked
+    from bench.run.results import read_records_checked
 
     return {str(r.get("cell_id")): r for r in read_records_checked(run_dir, PROBES)[0]}
 
 
 def gate_verdict(record: dict[str, Any]) -> str:
-    """The verdict bench.rank gives this record alone, with the gate it carries."""
-    from bench.rank import gate_row
-    from bench.results import flatten
+    """The verdict bench.decide.rank gives this record alone, with the gate it carries."""
+    from bench.decide.rank import gate_row
+    from bench.run.results import flatten
 
     gate = record.get("gate") or {}
     sets = list(gate.get("sets") or {}) or ["test"]
@@ -68,7 +68,7 @@ def gate_verdict(record: dict[str, Any]) -> str:
 
 def order(cells: list[Cell], probes: dict[str, dict[str, Any]], key: str) -> list[Cell]:
     """The task's candidates, cheapest first by the frugality key and its tie-breakers (failed probes last)."""
-    from bench.rank import frugality_sort, key_order
+    from bench.decide.rank import frugality_sort, key_order
 
     rows = [{**probes.get(c.id, {}), "model_id": c.model.id, "_cell": c} for c in cells]
     return [row["_cell"] for row in frugality_sort(rows, key_order(key))]

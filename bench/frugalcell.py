@@ -18,12 +18,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.kinds import KINDS
 from bench.macrobound import METHOD as MACRO_METHOD
 from bench.macrobound import MacroF1Bound, macro_f1_bound
-from bench.record import FrugalJob
-from bench.samplefile import write_samples
+from bench.run.record import FrugalJob
+from bench.run.samplefile import write_samples
+from bench.spec.tasks import Item, Task
 from bench.stopping import MACRO_COLUMN, Condition, Decision, decide
-from bench.tasks import Item, Task
 
 CS_METHOD = "betting-cs"  # Waudby-Smith & Ramdas hedged capital, see bench.sequential
 
@@ -71,8 +72,8 @@ class SetRun:
 def score_sequentially(task: Task, samples_path: Path, frugal: FrugalJob, predict: Callable[[str], Any], *,
                        resamples: int, seed: int) -> dict[str, Any]:
     """Predict and score in batches until every set is decided; the record's quality and stop figures."""
+    from bench.decide.rank import items_needed
     from bench.metrics import per_item_scores
-    from bench.rank import items_needed
 
     spec_t = task.spec
     if frugal.gate is None:
@@ -97,7 +98,7 @@ def score_sequentially(task: Task, samples_path: Path, frugal: FrugalJob, predic
             run.predictions += preds
             run.rows += per_item_scores(spec_t.kind, [i.target for i in chunk], preds, fields=spec_t.fields,
                                         also=[i.also for i in chunk] if spec_t.data.columns.also else None,
-                                        sources=[i.text for i in chunk] if spec_t.kind == "summarisation" else None,
+                                        sources=[i.text for i in chunk] if KINDS[spec_t.kind].reads_sources else None,
                                         budget=spec_t.length_budget_words)
             run.decision = decide(run.conditions, run.decision_rows(), alpha, items_needed(run.conditions[0].bound),
                                   run.macro)
@@ -118,7 +119,7 @@ def score_sequentially(task: Task, samples_path: Path, frugal: FrugalJob, predic
 def _macro_bound(task: Task, items: list[Item]) -> MacroF1Bound | None:
     """The set's macro-F1 bound, over all the items the full run would score (classification only)."""
     spec_t = task.spec
-    if spec_t.kind != "classification":
+    if not KINDS[spec_t.kind].labelled:
         return None
     also = [item.also for item in items] if spec_t.data.columns.also else None
     return macro_f1_bound([str(item.target) for item in items], also, spec_t.labels or None)
@@ -142,14 +143,14 @@ def _figures(task: Task, runs: list[SetRun], samples_path: Path, frugal: FrugalJ
             quality = scores_for(spec_t.kind, gold, run.predictions, labels=labels, fields=spec_t.fields,
                                  resamples=resamples, seed=seed,
                                  also=[i.also for i in items] if spec_t.data.columns.also else None,
-                                 sources=[i.text for i in items] if spec_t.kind == "summarisation" else None,
+                                 sources=[i.text for i in items] if KINDS[spec_t.kind].reads_sources else None,
                                  budget=spec_t.length_budget_words)
             by_set[run.name] = {name: s.to_dict() for name, s in quality.items() if name in spec_t.metrics}
             if run.scored < len(run.items):  # a data-chosen n: only the sequence's interval is valid there
                 for metric, cs in run.decision.intervals.items():
                     method = MACRO_METHOD if metric == "macro_f1" else CS_METHOD
                     by_set[run.name][metric].update(ci_low=cs.low, ci_high=cs.high, method=method)
-            if spec_t.kind == "classification":
+            if KINDS[spec_t.kind].labelled:
                 collapsed[run.name] = collapse(run.predictions, gold)
             write_samples(handle, run.name, items, run.predictions, run.rows)
     scored_items = sum(r.scored for r in runs)

@@ -13,7 +13,7 @@ import os
 import uuid
 from pathlib import Path
 
-from bench.errors import BenchError
+from bench.spec.errors import BenchError
 
 # Causes that belong to the machine, not to the model under test: a cell failing with one is retried by --resume.
 INFRASTRUCTURE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.EFBIG, errno.EMFILE,

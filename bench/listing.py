@@ -7,9 +7,9 @@ from pathlib import Path
 from rich.markup import escape
 from rich.table import Table
 
-from bench.config import DerivedSource, ModelsFile, ModelSpec, SuiteSpec, source_label
-from bench.errors import BenchError, HashMismatch
-from bench.tasks import Task
+from bench.spec.config import DerivedSource, ModelsFile, ModelSpec, SuiteSpec, source_label
+from bench.spec.errors import BenchError, HashMismatch
+from bench.spec.tasks import Task
 
 
 def tasks_table(tasks: dict[str, Task], chosen: SuiteSpec | None) -> Table:
@@ -31,7 +31,7 @@ def tasks_table(tasks: dict[str, Task], chosen: SuiteSpec | None) -> Table:
 
 def models_table(models: ModelsFile, models_dir: Path, chosen: SuiteSpec | None, tasks: dict[str, Task]) -> Table:
     """The ladder, and for each model which task it serves with which method ("(default)": not in models.yaml)."""
-    from bench.plan import serving_method
+    from bench.run.plan import serving_method
 
     claimed = {name for model in models.models for name in model.tasks}
     table = Table(title="Models")

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from bench.cliargs import KEY_HELP, check_key
 from bench.terminal import make_console
 
 console = make_console()
@@ -20,17 +21,15 @@ def merge_command(
         "--allow-mixed-hardware",
         help="Merge shards from different hardware classes (CPU model, threads, profile); costs stay compared "
              "only within a class, and a task spread over several classes is ranked once per class.")] = False,
-    key: Annotated[str, typer.Option(help="Frugality key: energy, memory, latency, params, co2.")] = "energy",
+    key: Annotated[str, typer.Option(help=KEY_HELP)] = "energy",
 ) -> None:
     """Join shard runs (`run --shard K/N`) after proving they share code, data, weights, settings and hardware."""
-    from bench.benchjson import write_benchmark_json
-    from bench.merge import merge_runs
-    from bench.rank import FRUGALITY_KEYS
     from bench.report import build_report
+    from bench.report.benchjson import write_benchmark_json
     from bench.report.console import print_run
+    from bench.run.merge import merge_runs
 
-    if key not in FRUGALITY_KEYS:
-        raise typer.BadParameter(f"'{key}': choose from {', '.join(FRUGALITY_KEYS)}", param_hint="--key")
+    check_key(key)
     results.mkdir(parents=True, exist_ok=True)
     merged = merge_runs(runs, results, allow_mixed_hardware)
     proof = merged.proof

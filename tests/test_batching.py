@@ -17,11 +17,11 @@ from test_llamacpp import build_tiny_gguf, make_method, with_prompt
 from test_methods_nonllm import FIRST, LAST, HashingEncoder, context, extraction_task, spec, summary_task
 from test_runtimes import build_tiny_bert
 
-from bench.config import ModelSpec
 from bench.methods import get_method
 from bench.methods.batching import Batching, chunks, length_sorted
 from bench.runtimes import get_runtime, offline_spec
-from bench.tasks import Task, load_task
+from bench.spec.config import ModelSpec
+from bench.spec.tasks import Task, load_task
 from bench.weights.resolve import resolve_and_verify
 
 

@@ -26,16 +26,16 @@ def test_collapse_flags_one_answer_for_most_items_while_the_gold_is_spread() -> 
 
 
 def test_the_cell_records_the_flag_per_test_set(tmp_path: Path) -> None:
-    """bench.cell._score adds `collapse` (the test split) and `collapse_sets` to the record.
+    """bench.run.cell._score adds `collapse` (the test split) and `collapse_sets` to the record.
 
-    Run in a child process: importing bench.cell guards the process against the network for good.
+    Run in a child process: importing bench.run.cell guards the process against the network for good.
     """
     task_dir = write_task(tmp_path)
     script = f"""
 import json
 from pathlib import Path
-from bench.cell import _score
-from bench.tasks import load_task
+from bench.run.cell import _score
+from bench.spec.tasks import load_task
 task = load_task(Path({str(task_dir)!r}))
 n = len(task.splits["test"])
 out = _score(task, ["caf"] * n, Path({str(tmp_path / "samples.jsonl")!r}), lambda texts: ["caf"] * len(texts),

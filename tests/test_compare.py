@@ -23,9 +23,9 @@ from faultkit import TASK, fault_model, trained_model, write_workspace
 from rich.console import Console
 
 import bench.cli
-from bench.baseline import BASELINE_FIELDS, load_side
-from bench.benchjson import stats_from_ns, write_benchmark_json
-from bench.compare import Tolerances, compare
+from bench.decide.baseline import BASELINE_FIELDS, load_side
+from bench.decide.compare import Tolerances, compare
+from bench.report.benchjson import stats_from_ns, write_benchmark_json
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parents[1]

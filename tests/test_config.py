@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import tiny
 
-from bench.config import ModelsFile, TaskSpec
-from bench.errors import ConfigError, ConfigErrors
-from bench.tasks import load_task
-from bench.yamlfile import load_model
+from bench.spec.config import ModelsFile, TaskSpec
+from bench.spec.errors import ConfigError, ConfigErrors
+from bench.spec.tasks import load_task
+from bench.spec.yamlfile import load_model
 
 
 def _errors(excinfo: pytest.ExceptionInfo[BaseException]) -> list[ConfigError]:

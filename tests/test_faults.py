@@ -25,9 +25,9 @@ import pytest
 import tiny
 from faultkit import TASK, TEST_ITEMS, fault_model, write_workspace
 
-from bench.config import SuiteSpec
-from bench.plan import Cell, load_models, load_tasks, plan_cells
-from bench.runner import RunSettings, commit, reconcile, run_cells
+from bench.run.plan import Cell, load_models, load_tasks, plan_cells
+from bench.run.runner import RunSettings, commit, reconcile, run_cells
+from bench.spec.config import SuiteSpec
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -113,7 +113,7 @@ def test_each_failing_cell_is_recorded_with_its_reason_and_the_run_goes_on(
     assert len(faultkit.samples(run_dir)) == TEST_ITEMS
 
     from bench.report import build_report
-    from bench.results import read_records, write_summary
+    from bench.run.results import read_records, write_summary
 
     summary = write_summary(run_dir, read_records(run_dir)).read_text(encoding="utf-8")
     report = build_report(run_dir).read_text(encoding="utf-8")
@@ -170,7 +170,7 @@ def test_samples_without_their_record_are_dropped_and_torn_tails_cut(tmp_path: P
     commit(run_dir, _fake_record("a", "first", 3))
     # Killed after the samples of cell b were written, before its record: b is not done.
     record_b = _fake_record("b", "killed", 3)
-    from bench.runner import append_block
+    from bench.run.runner import append_block
 
     append_block(run_dir / "samples.jsonl", record_b["_samples"])
     with (run_dir / "records.jsonl").open("a", encoding="utf-8") as handle:
@@ -189,7 +189,7 @@ def test_samples_without_their_record_are_dropped_and_torn_tails_cut(tmp_path: P
 
 def test_resume_skips_recorded_cells_and_commits_each_cell_once(tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    import bench.runner as runner
+    import bench.run.runner as runner
 
     root = write_workspace(tmp_path, [fault_model("one"), fault_model("two"), fault_model("three")])
     run_dir = _run_dir(root)
@@ -343,7 +343,7 @@ def test_no_remote_code_no_unpickling_no_unsafe_yaml_in_the_harness() -> None:
 def test_offline_guard_fails_fast_for_sockets_dns_http_and_the_hub(tmp_path: Path) -> None:
     script = f"""
 import socket, time, urllib.request
-from bench.offline import NetworkBlocked, enforce_offline
+from bench.run.offline import NetworkBlocked, enforce_offline
 enforce_offline()
 def attempt(name, call):
     t0 = time.monotonic()

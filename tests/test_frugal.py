@@ -14,13 +14,13 @@ from test_pipeline import _run
 from typer.testing import CliRunner
 
 from bench.cli import app
-from bench.errors import BenchError
+from bench.decide.rank import rank_records
 from bench.frugal import PROBES, gate_verdict
 from bench.frugalcell import score_sequentially
-from bench.rank import rank_records
-from bench.record import FrugalJob
 from bench.report.i18n import loss_text
-from bench.tasks import load_task
+from bench.run.record import FrugalJob
+from bench.spec.errors import BenchError
+from bench.spec.tasks import load_task
 
 
 @pytest.fixture
@@ -228,7 +228,7 @@ def test_a_candidate_stopped_on_a_failing_set_fails_there_and_an_unscored_set_ne
 def test_compare_notes_a_not_needed_candidate_instead_of_a_regression() -> None:
     from test_test_sets import record, score
 
-    from bench.compare import _quality_checks
+    from bench.decide.compare import _quality_checks
 
     ref = record("big", score(0.95, 0.93, 0.97), score(0.93, 0.91, 0.95), energy=5.0)
     cand = {**ref, "quality": {}, "quality_sets": {}, "unscored_sets": ["test", "test_handwritten"],

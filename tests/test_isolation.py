@@ -20,8 +20,8 @@ import pytest
 import tiny
 
 from bench.measure.energy import EnergySettings
-from bench.plan import load_models, load_suite, load_tasks, plan_cells
-from bench.runner import RunSettings, run_cells
+from bench.run.plan import load_models, load_suite, load_tasks, plan_cells
+from bench.run.runner import RunSettings, run_cells
 
 BIG_TABLE_BYTES = 100_000_000  # the big encoder's embedding table: 50,000 rows × 500 float32
 OOM_MIB = 96  # the fault runtime grows by this much (16 MiB steps) before it raises

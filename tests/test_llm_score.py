@@ -11,12 +11,12 @@ import pytest
 from tiny import write_task
 from tiny_gguf import build_known_gguf, log_softmax
 
-from bench.config import ModelSpec
 from bench.methods import DEFAULT_METHODS, METHOD_KINDS, MethodContext, get_method
 from bench.methods.calibration import Prior, best, label_probabilities
 from bench.methods.label_scores import fits, score_labels
 from bench.methods.retriever import Retriever
-from bench.tasks import load_task
+from bench.spec.config import ModelSpec
+from bench.spec.tasks import load_task
 
 # The known model's next token, whatever the prompt: c (most probable), a, i, p, m; anything else e^-10.
 LOGITS = {"c": 5.0, "a": 4.0, "i": 3.0, "p": 2.0, "m": 1.0}

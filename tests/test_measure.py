@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bench.errors import BenchError, ConfigError
 from bench.measure.duty import ModelCallTimer, duty_cycle
 from bench.measure.energy import EnergyMeter, EnergySettings, describe_cpu_method
 from bench.measure.hardware import fingerprint, loaded_library_versions
@@ -20,7 +19,8 @@ from bench.measure.latency import Latency, TokenCounts, token_rates
 from bench.measure.loop import measured_loop
 from bench.measure.memory import MB, RssSampler, maxrss_to_mb, peak_rss_mb, rss_mb
 from bench.measure.threads import PIN_ENV, THREAD_ENV, thread_env
-from bench.profiles import load_profile, resolve_target
+from bench.spec.errors import BenchError, ConfigError
+from bench.spec.profiles import load_profile, resolve_target
 
 ROOT = Path(__file__).resolve().parents[1]
 

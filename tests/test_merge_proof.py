@@ -13,11 +13,11 @@ from rich.console import Console
 
 import bench.cli
 import bench.merge_cli
-from bench.baseline import load_side
-from bench.compare import compare
-from bench.proof import differences
-from bench.rank import rank_records
-from bench.results import read_records
+from bench.decide.baseline import load_side
+from bench.decide.compare import compare
+from bench.decide.rank import rank_records
+from bench.run.proof import differences
+from bench.run.results import read_records
 
 PLAN = ["route__small", "route__large"]
 SLICES = [["route__small"], ["route__large"]]

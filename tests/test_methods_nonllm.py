@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 import tiny
 
-from bench.config import ModelSpec, TaskSpec
 from bench.methods import MethodContext, get_method
 from bench.methods import rules_candidates as rc
 from bench.methods.extractive import select
@@ -21,7 +20,8 @@ from bench.methods.lead_k import split_sentences
 from bench.methods.regex_extract import CHECKSUMS, output_value, reference_shape, typed_candidates
 from bench.methods.rules_features import Document
 from bench.metrics import extraction_scores
-from bench.tasks import Item, Task, load_task
+from bench.spec.config import ModelSpec, TaskSpec
+from bench.spec.tasks import Item, Task, load_task
 
 Matrix = np.ndarray[Any, np.dtype[np.float32]]
 

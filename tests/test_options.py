@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from bench.errors import ConfigError, ConfigErrors
-from bench.methods import METHODS
-from bench.options import METHOD_OPTIONS, RUNTIME_OPTIONS, LlmScoreOptions, read_options
-from bench.plan import load_models
-from bench.runtimes import RUNTIMES
+from bench.methods import METHOD_OPTIONS, METHODS
+from bench.run.plan import load_models
+from bench.runtimes import RUNTIME_OPTIONS, RUNTIMES
+from bench.spec.errors import ConfigError, ConfigErrors
+from bench.spec.options import LlmScoreOptions, read_options
 
 PIN = "ab" * 32
 HEAD = ["models:", "  - id: tfidf", "    family: tfidf", "    runtime: onnxruntime",

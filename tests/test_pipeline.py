@@ -92,7 +92,7 @@ def test_rank_and_report_rebuild_from_records_alone(workspace: Path) -> None:
 
 
 def test_hash_mismatch_refuses_the_run_before_any_cell(workspace: Path) -> None:
-    from bench.errors import ConfigErrors
+    from bench.spec.errors import ConfigErrors
 
     (workspace / "encoder" / "model.onnx").write_bytes(b"tampered")
     with pytest.raises(ConfigErrors, match=r"models.yaml:\d+: field 'models.1.files.model.onnx'.*refusing to load"):

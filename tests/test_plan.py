@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import tiny
 
-from bench.config import ItemLimits, SuiteSpec
-from bench.errors import BenchError, ConfigError
-from bench.plan import load_models, load_suite, load_tasks, plan_cells
+from bench.run.plan import load_models, load_suite, load_tasks, plan_cells
+from bench.spec.config import ItemLimits, SuiteSpec
+from bench.spec.errors import BenchError, ConfigError
 
 
 @pytest.fixture
@@ -84,7 +84,7 @@ def test_smaller_limits_draw_a_subset_of_larger_ones(workspace: Path) -> None:
 
 
 def test_suite_caps_items_per_model(workspace: Path) -> None:
-    from bench.runner import cell_items
+    from bench.run.runner import cell_items
 
     models = load_models(workspace / "models.yaml")
     tasks = load_tasks(workspace / "tasks")

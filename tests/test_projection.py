@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from bench.projection import Assumptions, VolumeError, parse_volume, project, project_rows
+from bench.decide.projection import Assumptions, VolumeError, parse_volume, project, project_rows
 
 RECORD = {"task": "classify_mail", "model_id": "e5", "status": "ok", "threads": 2,
           "energy_wh_per_1000_requests": 0.5, "co2_g_per_1000_requests": 0.028, "throughput_rps": 20.0,

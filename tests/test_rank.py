@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from bench.rank import pareto_front, rank_records, tied, verdict
+from bench.decide.rank import pareto_front, rank_records, tied, verdict
 from bench.report.i18n import loss_text, recommendation_sentence
 
 GATE = {"metric": "macro_f1", "min": 0.80}

@@ -121,7 +121,7 @@ def test_the_structural_check_catches_usual_mistakes(mistake: tuple[str, str], t
 
 
 def test_sharded_nightly_runs_a_matrix_uploads_each_shard_then_merges_and_gates() -> None:
-    from bench.shard import ShardPlan
+    from bench.run.shard import ShardPlan
 
     data, nightly = _workflow("nightly-sharded.yml"), _workflow("nightly.yml")
     assert data["permissions"] == {"contents": "read"} and "workflow_dispatch" in data["on"]

@@ -9,13 +9,13 @@ import pytest
 from faultkit import trained_model, write_workspace
 from pydantic import ValidationError
 
-from bench.cellrun import cell_job
-from bench.config import SuiteSpec
-from bench.durable import commit
-from bench.plan import load_models, load_tasks, plan_cells
-from bench.record import SCHEMA_VERSION, CellJob, parse_record, upgrade
-from bench.results import RECORDS, SAMPLES, read_records_checked
-from bench.settings import RunSettings
+from bench.run.cellrun import cell_job
+from bench.run.durable import commit
+from bench.run.plan import load_models, load_tasks, plan_cells
+from bench.run.record import SCHEMA_VERSION, CellJob, parse_record, upgrade
+from bench.run.results import RECORDS, SAMPLES, read_records_checked
+from bench.run.settings import RunSettings
+from bench.spec.config import SuiteSpec
 
 V1 = {"run_id": "r", "cell_id": "t__m", "task": "t", "task_kind": "classification", "model_id": "m",
       "runtime": "onnxruntime", "status": "ok", "n_test_items": 40,

@@ -15,13 +15,13 @@ import pytest
 from typer.testing import CliRunner
 
 from bench.cli import app
-from bench.projection import parse_volume
-from bench.rank import rank_records
+from bench.decide.projection import parse_volume
+from bench.decide.rank import rank_records
 from bench.report import build_report, markdown
 from bench.report.charts import CHART_KINDS, chart_paths
 from bench.report.document import build_document
 from bench.report.i18n import LANGS, STRINGS, count, interval, num, points, ratio
-from bench.results import read_records
+from bench.run.results import read_records
 
 FIXTURE = Path(__file__).parent / "fixtures" / "run_small"
 TASKS = ("classify_mail", "summarise_notes")

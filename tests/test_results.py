@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.results import (
+from bench.run.results import (
     MANIFEST,
     RunNotFound,
     append_line,

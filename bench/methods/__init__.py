@@ -14,32 +14,46 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from bench.config import ModelSpec
 from bench.methods.batching import Batching, serial
-from bench.tasks import Item, Target, Task
+from bench.spec.config import ModelSpec
+from bench.spec.options import (
+    CentroidOptions,
+    LlmExtractOptions,
+    LlmScoreOptions,
+    LlmSummariseOptions,
+    Options,
+    PromptOptions,
+)
+from bench.spec.tasks import Item, Target, Task
 
-METHODS: dict[str, str] = {
-    "tfidf_logreg": "bench.methods.tfidf_logreg:TfidfLogReg",
-    "embedding_head": "bench.methods.embedding_head:EmbeddingHead",
-    "centroid": "bench.methods.centroid:Centroid",
-    "regex_extract": "bench.methods.regex_extract:RegexExtract",
-    "ner_regex": "bench.methods.ner_regex:NerRegex",
-    "lead_k": "bench.methods.lead_k:LeadK",
-    "extractive": "bench.methods.extractive:Extractive",
-    "llm_route": "bench.methods.llm_route:LlmRoute",
-    "llm_score": "bench.methods.llm_score:LlmScore",
-    "llm_extract": "bench.methods.llm_extract:LlmExtract",
-    "llm_summarise": "bench.methods.llm_summarise:LlmSummarise",
-}
 
-# The task kind each method serves, known without importing it (models.yaml is checked with it before any
-# cell starts); tests keep it equal to every class's own `kinds`.
-METHOD_KINDS: dict[str, str] = {
-    "tfidf_logreg": "classification", "embedding_head": "classification", "centroid": "classification",
-    "llm_route": "classification", "llm_score": "classification", "regex_extract": "extraction",
-    "ner_regex": "extraction", "llm_extract": "extraction", "lead_k": "summarisation", "extractive": "summarisation",
-    "llm_summarise": "summarisation",
+@dataclass(frozen=True)
+class MethodEntry:
+    """A method as the parent process knows it, without importing its module (models.yaml is checked with
+    it before any cell starts)."""
+
+    target: str  # "module:Class", imported on first use
+    kind: str  # the task kind it serves; tests keep it equal to the class's own `kinds`
+    options: type[Options] = Options  # the model options it reads
+
+
+# Every method, registered here and nowhere else.
+METHOD_ENTRIES: dict[str, MethodEntry] = {
+    "tfidf_logreg": MethodEntry("bench.methods.tfidf_logreg:TfidfLogReg", "classification"),
+    "embedding_head": MethodEntry("bench.methods.embedding_head:EmbeddingHead", "classification"),
+    "centroid": MethodEntry("bench.methods.centroid:Centroid", "classification", CentroidOptions),
+    "regex_extract": MethodEntry("bench.methods.regex_extract:RegexExtract", "extraction"),
+    "ner_regex": MethodEntry("bench.methods.ner_regex:NerRegex", "extraction"),
+    "lead_k": MethodEntry("bench.methods.lead_k:LeadK", "summarisation"),
+    "extractive": MethodEntry("bench.methods.extractive:Extractive", "summarisation"),
+    "llm_route": MethodEntry("bench.methods.llm_route:LlmRoute", "classification", PromptOptions),
+    "llm_score": MethodEntry("bench.methods.llm_score:LlmScore", "classification", LlmScoreOptions),
+    "llm_extract": MethodEntry("bench.methods.llm_extract:LlmExtract", "extraction", LlmExtractOptions),
+    "llm_summarise": MethodEntry("bench.methods.llm_summarise:LlmSummarise", "summarisation", LlmSummariseOptions),
 }
+METHODS: dict[str, str] = {name: entry.target for name, entry in METHOD_ENTRIES.items()}
+METHOD_KINDS: dict[str, str] = {name: entry.kind for name, entry in METHOD_ENTRIES.items()}
+METHOD_OPTIONS: dict[str, type[Options]] = {name: entry.options for name, entry in METHOD_ENTRIES.items()}
 
 # How each runtime family serves a task kind when models.yaml does not say: what lets a task of one's own
 # data run the whole ladder with no edit of models.yaml. Keyed by runtime ("trained:<kind of training>"

@@ -15,9 +15,9 @@ from sklearn.metrics import f1_score
 
 from bench.methods import Method
 from bench.methods.batching import Batching, embed_texts, encoder_batching
-from bench.options import CentroidOptions, read_options
 from bench.runtimes import Encoder
-from bench.tasks import Item
+from bench.spec.options import CentroidOptions, read_options
+from bench.spec.tasks import Item
 
 BATCH = 32
 DESCRIPTION_WEIGHTS = (0.0, 0.5, 1.0, 2.0)

@@ -19,7 +19,7 @@ from bench.methods import Method
 from bench.methods.batching import Batching, embed_texts, encoder_batching
 from bench.methods.centroid import embed_all
 from bench.runtimes import Encoder
-from bench.tasks import Item
+from bench.spec.tasks import Item
 
 C_GRID = (0.3, 1.0, 3.0, 10.0, 30.0)
 DESCRIPTION_WEIGHTS = (0.0, 1.0, 3.0)

@@ -15,7 +15,7 @@ from bench.methods import Method
 from bench.methods.batching import Batching, embed_texts, encoder_batching
 from bench.methods.centroid import embed_all
 from bench.methods.lead_k import gate_metric, mean_score, split_sentences, tuning_items
-from bench.tasks import Item
+from bench.spec.tasks import Item
 
 LEAD_WEIGHTS = (0.0, 0.05, 0.15, 0.3)
 BUDGET_FACTORS = (0.6, 0.8, 1.0, 1.25, 1.6)  # times the median reference length, in words

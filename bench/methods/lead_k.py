@@ -13,7 +13,7 @@ import numpy as np
 
 from bench.methods import Method
 from bench.metrics.summary import per_item
-from bench.tasks import Item
+from bench.spec.tasks import Item
 
 K_GRID = (1, 2, 3, 4, 5, 6)
 TUNE_ITEMS = 80  # enough dev documents to choose a length; keeps fitting fast

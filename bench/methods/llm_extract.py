@@ -20,8 +20,8 @@ import re
 from typing import Any
 
 from bench.methods.llm_prompt import LlmMethod, fill, gbnf_literal
-from bench.options import LlmExtractOptions, read_options
-from bench.tasks import Item
+from bench.spec.options import LlmExtractOptions, read_options
+from bench.spec.tasks import Item
 
 MAX_VALUE_CHARS = 120
 MEMBER = re.compile(r'"([^"\\]+)"\s*:\s*("(?:[^"\\]|\\.)*"|null|-?\d+(?:\.\d+)?)')

@@ -28,13 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from bench.config import ModelSpec
-from bench.errors import ConfigError
 from bench.methods import Method, MethodContext
 from bench.methods.batching import Batching, serial
-from bench.options import PromptOptions, read_options
 from bench.runtimes.llamacpp import Generation, LlamaCppModel
-from bench.tasks import Item, Task
+from bench.spec.config import ModelSpec
+from bench.spec.errors import ConfigError
+from bench.spec.options import PromptOptions, read_options
+from bench.spec.tasks import Item, Task
 
 SECTION = re.compile(r"^=== *([a-z]+) *===[ \t]*$", re.MULTILINE)
 SECTIONS = ("system", "item", "user", "answer", "keys")

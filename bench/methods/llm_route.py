@@ -18,7 +18,7 @@ from collections import Counter
 from typing import Any
 
 from bench.methods.llm_prompt import LlmMethod, fill, gbnf_literal, pick_examples
-from bench.tasks import Item
+from bench.spec.tasks import Item
 
 
 class LlmRoute(LlmMethod):

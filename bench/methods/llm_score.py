@@ -33,8 +33,8 @@ from bench.methods.calibration import CONTENT_FREE, Prior, best
 from bench.methods.label_scores import LabelScores, score_labels
 from bench.methods.llm_prompt import LlmMethod, fill, gist
 from bench.methods.retriever import Retriever
-from bench.options import LlmScoreOptions, read_options
-from bench.tasks import Item
+from bench.spec.options import LlmScoreOptions, read_options
+from bench.spec.tasks import Item
 
 
 class LlmScore(LlmMethod):

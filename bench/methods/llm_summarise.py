@@ -21,8 +21,8 @@ import re
 from typing import Any
 
 from bench.methods.llm_prompt import LlmMethod, fill
-from bench.options import LlmSummariseOptions, read_options
-from bench.tasks import Item
+from bench.spec.options import LlmSummariseOptions, read_options
+from bench.spec.tasks import Item
 
 DEFAULT_BUDGET = 60
 SENTENCE_END = re.compile(r"[.!?…](?=\s|$)")

@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 
-from bench.config import FieldSpec
 from bench.methods import Method
 from bench.methods.rules_candidates import (
     CHECKSUMS,
@@ -37,7 +36,8 @@ from bench.methods.rules_candidates import (
 )
 from bench.methods.rules_features import Document, features
 from bench.metrics import normalise_field
-from bench.tasks import Item
+from bench.spec.config import FieldSpec
+from bench.spec.tasks import Item
 from bench.text import fold
 
 __all__ = ["CHECKSUMS", "Candidate", "RegexExtract", "output_value", "reference_shape", "typed_candidates"]

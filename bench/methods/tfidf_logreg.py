@@ -14,7 +14,7 @@ from bench.hashing import sha256_file
 from bench.methods import Method
 from bench.methods.batching import DEFAULT_BATCH, Batching, chunks
 from bench.runtimes.onnx import session
-from bench.tasks import Item
+from bench.spec.tasks import Item
 from bench.text import fold
 
 C_GRID = (0.3, 1.0, 3.0, 10.0, 30.0)

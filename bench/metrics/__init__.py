@@ -1,7 +1,7 @@
 """Task metrics with honest 95 % intervals (Wilson for proportions, BCa otherwise: see `intervals`).
 
 All values are on a 0-1 scale. Each `*_scores` function returns {metric name: Score}, with the names of
-config.METRICS_BY_KIND; `per_item_scores` gives the matching per-item numbers for audit lines.
+bench.kinds.METRICS; `per_item_scores` gives the matching per-item numbers for audit lines.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 # Light (numpy only), and `bootstrap` must be the function, not the submodule of the same name.
+from bench.kinds import task_kind
 from bench.metrics.bootstrap import Score, bootstrap
 
 if TYPE_CHECKING:  # the real names, for type checkers; at run time they are loaded on first use
@@ -49,29 +50,13 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'bench.metrics' has no attribute {name!r}")
 
 
-KINDS = ("classification", "summarisation", "extraction")
-
-
-def _unknown(kind: str) -> ValueError:
-    return ValueError(f"unknown task kind {kind!r} (expected one of {', '.join(KINDS)})")
-
-
 def per_item_scores(kind: str, gold: Sequence[Any], pred: Sequence[Any],
                     fields: Sequence[FieldLike | Mapping[str, str]] | None = None,
                     also: Sequence[Sequence[str]] | None = None, sources: Sequence[str] | None = None,
                     budget: int | None = None) -> list[dict[str, float]]:
     """One dict per item: classification {correct}; summarisation {rouge_l, chrf};
     extraction {tp, fp, fn, fields_correct, fields_total, exact}."""
-    from bench.metrics import classification, extraction, summary
-
-    if kind == "classification":
-        gold = classification.effective_gold(gold, pred, also)
-        return [{"correct": c} for c in classification.correct_vector(gold, pred).tolist()]
-    if kind == "summarisation":
-        return summary.per_item(gold, pred, sources, budget)
-    if kind == "extraction":
-        return extraction.per_item(gold, pred, fields)
-    raise _unknown(kind)
+    return task_kind(kind).rules().per_item(gold, pred, fields=fields, also=also, sources=sources, budget=budget)
 
 
 def scores_for(kind: str, gold: Sequence[Any], pred: Sequence[Any], *, labels: Iterable[str] | None = None,
@@ -80,16 +65,6 @@ def scores_for(kind: str, gold: Sequence[Any], pred: Sequence[Any], *, labels: I
                budget: int | None = None) -> dict[str, Score]:
     """Dispatch on the task kind. Classification without `labels` uses the sorted gold labels; `also` gives
     each item's other acceptable labels (multi-gold, see `classification.effective_gold`)."""
-    from bench.metrics import classification, extraction, summary
-
-    if kind == "classification":
-        declared = sorted(set(gold)) if labels is None else labels
-        gold = classification.effective_gold(gold, pred, also)
-        return classification.classification_scores(gold, pred, declared, resamples=resamples, seed=seed)
-    if kind == "summarisation":
-        return summary.summary_scores(gold, pred, resamples=resamples, seed=seed, sources=sources, budget=budget)
-    if kind == "extraction":
-        if fields is None:
-            raise ValueError("extraction scoring needs the task's fields (name and type of each)")
-        return extraction.extraction_scores(gold, pred, fields, resamples=resamples, seed=seed)
-    raise _unknown(kind)
+    return task_kind(kind).rules().scores(gold, pred, labels=None if labels is None else list(labels),
+                                          fields=fields, resamples=resamples, seed=seed, also=also,
+                                          sources=sources, budget=budget)

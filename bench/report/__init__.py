@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bench.projection import Assumptions, Volume
-    from bench.rank import TaskRanking
+    from bench.decide.projection import Assumptions, Volume
+    from bench.decide.rank import TaskRanking
     from bench.report.blocks import Block
 
 
@@ -26,15 +26,15 @@ def build_report(run_dir: Path, key: str = "energy", lang: str = "fr",
     The main part decides on `scenario`'s figures; a run that measured the other scenario too gets a section
     for it, with both side by side and a chart of energy per 1000 requests of each.
     """
+    from bench.decide.paired import add_paired
+    from bench.decide.rank import rank_records
     from bench.fsio import replace_atomic
-    from bench.paired import add_paired
-    from bench.rank import rank_records
     from bench.report import html, markdown
     from bench.report.charts import all_charts
     from bench.report.document import build_document
     from bench.report.i18n import check_lang
-    from bench.results import write_summary
-    from bench.runview import load_run
+    from bench.run.results import write_summary
+    from bench.run.runview import load_run
 
     check_lang(lang)
     view = load_run(run_dir)
@@ -57,11 +57,11 @@ def other_scenario(records: list[dict[str, Any]], manifest: Mapping[str, Any], r
                    run_dir: Path, key: str, gates: Mapping[str, tuple[str, float]] | None, lang: str,
                    ladder: list[str], scenario: str) -> list[Block]:
     """The section of the scenario the main part does not decide on (nothing when the run measured one)."""
-    from bench.paired import add_paired
-    from bench.rank import rank_records
+    from bench.decide.paired import add_paired
+    from bench.decide.rank import rank_records
     from bench.report.charts import scenario_energy_bars
     from bench.report.scenarios import offline_energy, scenario_section
-    from bench.results import scenario_of
+    from bench.run.results import scenario_of
 
     other = "offline" if scenario == "single" else "single"
     if not any(scenario_of(r) == other for r in records):

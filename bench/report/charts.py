@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -21,9 +22,10 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from bench.decide.rank import FRUGALITY_KEYS, TaskRanking, pareto_front
 from bench.numbers import as_float
-from bench.rank import FRUGALITY_KEYS, TaskRanking, pareto_front
 from bench.report.i18n import metric_name, num, score, t, verdict_name
+from bench.run.record import CO2_G_PER_1000, LATENCY_P50_MS, LATENCY_P95_MS, PEAK_RSS_MB
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p")
 FillStyle = Literal["full", "left", "right", "bottom", "top", "none"]
@@ -31,7 +33,6 @@ FILL: dict[str, FillStyle] = {"pass": "full", "borderline": "left", "insufficien
                               "not_needed": "none"}
 OTHER_SET_MARKERS = ("x", "+", "1", "2")  # one per test set after the first
 ENERGY = FRUGALITY_KEYS["energy"]
-CHART_KINDS = ("quality_vs_energy", "quality_vs_size", "latency", "memory", "co2")
 STYLE: dict[str, Any] = {"font.size": 9, "axes.titlesize": 11, "axes.titleweight": "bold", "axes.labelsize": 9,
          "legend.fontsize": 7, "svg.fonttype": "path", "figure.dpi": 100, "axes.spines.top": False,
          "axes.spines.right": False}
@@ -192,19 +193,19 @@ def _bars(ranking: TaskRanking, columns: list[tuple[str, str, str, str]], ylabel
 
 
 def latency_bars(ranking: TaskRanking, out_dir: Path, lang: str = "fr", ladder: list[str] | None = None) -> Path:
-    return _bars(ranking, [("latency_p50_ms", "p50", "0.55", ""), ("latency_p95_ms", "p95", "white", "///")],
+    return _bars(ranking, [(LATENCY_P50_MS, "p50", "0.55", ""), (LATENCY_P95_MS, "p95", "white", "///")],
                  t(lang, "c_latency_y", log="{log}"), t(lang, "c_latency_title", task=ranking.task),
                  out_dir / f"{slug(ranking.task)}_latency", lang, ladder or [])
 
 
 def memory_bars(ranking: TaskRanking, out_dir: Path, lang: str = "fr", ladder: list[str] | None = None) -> Path:
-    return _bars(ranking, [("peak_rss_mb", "", "0.7", "..")], t(lang, "c_memory_y", log="{log}"),
+    return _bars(ranking, [(PEAK_RSS_MB, "", "0.7", "..")], t(lang, "c_memory_y", log="{log}"),
                  t(lang, "c_memory_title", task=ranking.task), out_dir / f"{slug(ranking.task)}_memory", lang,
                  ladder or [])
 
 
 def co2_bars(ranking: TaskRanking, out_dir: Path, lang: str = "fr", ladder: list[str] | None = None) -> Path:
-    return _bars(ranking, [("co2_g_per_1000_requests", "", "0.4", "xx")], t(lang, "c_co2_y", log="{log}"),
+    return _bars(ranking, [(CO2_G_PER_1000, "", "0.4", "xx")], t(lang, "c_co2_y", log="{log}"),
                  t(lang, "c_co2_title", task=ranking.task), out_dir / f"{slug(ranking.task)}_co2", lang,
                  ladder or [])
 
@@ -253,8 +254,12 @@ def overview(rankings: list[TaskRanking], out_dir: Path, lang: str = "fr") -> Pa
     return _save(fig, out_dir / "overview")
 
 
-CHARTS = {"quality_vs_energy": quality_vs_energy, "quality_vs_size": quality_vs_size, "latency": latency_bars,
-          "memory": memory_bars, "co2": co2_bars}
+# The charts of each task, in report order: a new chart is its drawing function and one entry here (its
+# title and its caption, `cap_<kind>`, go in bench.report.strings).
+CHARTS: dict[str, Callable[[TaskRanking, Path, str, list[str] | None], Path]] = {
+    "quality_vs_energy": quality_vs_energy, "quality_vs_size": quality_vs_size, "latency": latency_bars,
+    "memory": memory_bars, "co2": co2_bars}
+CHART_KINDS = tuple(CHARTS)
 
 
 def chart_paths(tasks: list[str], out_dir: Path) -> dict[str, dict[str, Path]]:

@@ -10,13 +10,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table as RichTable
 
-from bench.paired import add_paired
-from bench.projection import Assumptions, Volume
-from bench.rank import TaskRanking, rank_records
+from bench.decide.paired import add_paired
+from bench.decide.projection import Assumptions, Volume
+from bench.decide.rank import TaskRanking, rank_records
 from bench.report import i18n
 from bench.report.blocks import Bullets, Paragraph, Table
 from bench.report.document import projection_blocks, recommendation_table
-from bench.runview import load_run
+from bench.run.record import is_ok
+from bench.run.runview import load_run
 
 
 def _rich(text: str) -> str:
@@ -51,7 +52,7 @@ def print_rankings(console: Console, rankings: Sequence[TaskRanking], lang: str 
             console.print(f"  - {_rich(model_id)}: {_rich(i18n.loss_text(loss, ranking, lang))}")
     if volume is None:
         return
-    ok = [r for r in records if r.get("status") == "ok"]
+    ok = [r for r in records if is_ok(r)]
     title = None
     for block in projection_blocks(rankings, volume, assumptions or Assumptions(), ok, hardware or {}, lang)[1:]:
         if isinstance(block, Paragraph) and block.text.startswith("**"):

@@ -12,13 +12,14 @@ from typing import Any
 
 import pandas as pd
 
+from bench.decide.projection import Assumptions, Volume, project, throughput_of
+from bench.decide.rank import FRUGALITY_KEYS, TaskRanking, key_order
 from bench.numbers import as_float
-from bench.projection import Assumptions, Volume, project, throughput_of
-from bench.rank import FRUGALITY_KEYS, TaskRanking, key_order
 from bench.report import i18n, sets
 from bench.report.blocks import Block, Bullets, Figure, Heading, Paragraph, Table
 from bench.report.i18n import integer, interval, metric_name, num, score, t, verdict_name
 from bench.report.shards import shard_lines
+from bench.run.record import LATENCY_P50_MS, LATENCY_P95_MS, PEAK_RSS_MB, is_ok
 
 SMALL_TEST_SET = 200  # below this many test items, or a CI wider than ±5 pt, the caveat names the task
 WIDE_HALF_CI = 0.05
@@ -58,8 +59,8 @@ def recommendation_table(rankings: Sequence[TaskRanking], lang: str, compact: bo
         rows.append((ranking.task, name, gate,
                      interval(row[ranking.metric], row[f"{ranking.metric}_ci_low"], row[f"{ranking.metric}_ci_high"],
                               lang),
-                     num(_get(row, FRUGALITY_KEYS["energy"]), lang), num(_get(row, "peak_rss_mb"), lang),
-                     num(_get(row, "latency_p95_ms"), lang), i18n.count(_get(row, "params"), lang)))
+                     num(_get(row, FRUGALITY_KEYS["energy"]), lang), num(_get(row, PEAK_RSS_MB), lang),
+                     num(_get(row, LATENCY_P95_MS), lang), i18n.count(_get(row, "params"), lang)))
     numeric = (False, False, False, False, True, True, True, True)
     if compact:  # the point estimate only: the sentences printed after the table give the intervals
         keep = (0, 1, 3, 4, 5, 6)
@@ -90,8 +91,8 @@ def full_table(ranking: TaskRanking, lang: str) -> Table:
                      interval(row[metric], row[f"{metric}_ci_low"], row[f"{metric}_ci_high"], lang),
                      *(score(row[m], lang) for m in others),
                      i18n.count(_get(row, "params"), lang), num(weights / 1e6 if weights > 0 else math.nan, lang),
-                     num(_get(row, "latency_p50_ms"), lang), num(_get(row, "latency_p95_ms"), lang),
-                     num(_get(row, "peak_rss_mb"), lang), num(_get(row, FRUGALITY_KEYS["energy"]), lang),
+                     num(_get(row, LATENCY_P50_MS), lang), num(_get(row, LATENCY_P95_MS), lang),
+                     num(_get(row, PEAK_RSS_MB), lang), num(_get(row, FRUGALITY_KEYS["energy"]), lang),
                      num(_get(row, FRUGALITY_KEYS["co2"]), lang),
                      num(throughput_of({str(k): v for k, v in row.items()}), lang),
                      num(_get(row, "cpu_time_s_per_1000_requests"), lang),
@@ -109,10 +110,11 @@ def projection_blocks(rankings: Sequence[TaskRanking], volume: Volume, assumptio
                                        n=integer(volume.requests_per_year, lang)))]
     for ranking in rankings:
         rows = []
-        for _, row in ranking.table.iterrows():
-            if row.get("status") != "ok":
+        for _, series in ranking.table.iterrows():
+            row = {str(k): v for k, v in series.items()}
+            if not is_ok(row):
                 continue
-            p = project({str(k): v for k, v in row.items()}, volume, assumptions)
+            p = project(row, volume, assumptions)
             model = str(row["model_id"])
             rows.append((f"**{model}**" if model == ranking.recommended else model,
                          verdict_name(str(row["verdict"]), lang), num(p.energy_kwh, lang), num(p.co2_kg, lang),
@@ -170,7 +172,7 @@ def _energy_blocks(ok_records: Sequence[Mapping[str, Any]], lang: str) -> list[s
 
 def _caveats(rankings: Sequence[TaskRanking], records: Sequence[Mapping[str, Any]], manifest: Mapping[str, Any],
              lang: str, tolerance: float) -> list[str]:
-    ok = [r for r in records if r.get("status") == "ok"]
+    ok = [r for r in records if is_ok(r)]
     items = []
     estimated = {str((r.get("energy_method") or {}).get("cpu", "?")) for r in ok
                  if (r.get("energy_method") or {}).get("measured") is not True}
@@ -203,7 +205,7 @@ def _caveats(rankings: Sequence[TaskRanking], records: Sequence[Mapping[str, Any
     if borderline:
         items.append(t(lang, "cav_borderline", items=", ".join(borderline)))
     failed = [f"`{r.get('cell_id') or str(r.get('task')) + '__' + str(r.get('model_id'))}`" for r in records
-              if r.get("status") != "ok"]
+              if not is_ok(r)]
     if failed:
         items.append(t(lang, "cav_failed", items=", ".join(failed)))
     items.append(t(lang, "cav_ties", tol=i18n.plain(tolerance * 100, lang)))
@@ -229,7 +231,7 @@ def build_document(records: Sequence[Mapping[str, Any]], manifest: Mapping[str, 
     i18n.check_lang(lang)
     keys = key_order(key)
     tolerance = rankings[0].tolerance if rankings else 0.05
-    ok = [r for r in records if r.get("status") == "ok"]
+    ok = [r for r in records if is_ok(r)]
     run_id = str(manifest.get("run_id") or run_dir.name)
     title = t(lang, "title", run_id=run_id)
     blocks: list[Block] = [
@@ -291,16 +293,15 @@ def build_document(records: Sequence[Mapping[str, Any]], manifest: Mapping[str, 
                                      for m, loss in ranking.losses.items()))]
         blocks += [Heading(3, t(lang, "full_table")), full_table(ranking, lang), *sets.task_blocks(ranking, lang),
                    Heading(3, t(lang, "charts"))]
-        for kind, caption in (("quality_vs_energy", "cap_qve"), ("quality_vs_size", "cap_size"),
-                              ("latency", "cap_latency"), ("memory", "cap_memory"), ("co2", "cap_co2")):
-            blocks += figure(ranking.task, kind, f"{ranking.task} — {t(lang, caption)}")
+        for kind in charts.get(ranking.task) or {}:  # bench.report.charts.CHARTS, in its order
+            blocks += figure(ranking.task, kind, f"{ranking.task} — {t(lang, f'cap_{kind}')}")
     if len(rankings) > 0:
         blocks += [Heading(2, t(lang, "overview_h")), *figure("", "overview", t(lang, "cap_overview"))]
 
     blocks += list(scenario_blocks)
     blocks += [Heading(2, t(lang, "caveats_h")), Bullets(tuple(_caveats(rankings, records, manifest, lang,
                                                                         tolerance)))]
-    failed = [r for r in records if r.get("status") != "ok"]
+    failed = [r for r in records if not is_ok(r)]
     if failed:
         blocks += [Heading(2, t(lang, "failed_h")),
                    Table((t(lang, "task"), t(lang, "model"), t(lang, "status"), t(lang, "error")),

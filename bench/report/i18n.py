@@ -9,10 +9,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from bench.rank import Loss, TaskRanking, items_needed
-from bench.report.strings import KEY_NOUNS, KEYS, METRICS, STRINGS, VERDICTS
+from bench.decide.rank import Loss, TaskRanking, items_needed
+from bench.report.strings import KEY_NOUNS, KEYS, LANGS, METRICS, STRINGS, VERDICTS
 
-LANGS = ("fr", "en")
 NNBSP = "\u202f"
 
 

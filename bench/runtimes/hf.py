@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from bench.config import ModelSpec
-from bench.options import TransformersOptions, read_options
+from bench.spec.config import ModelSpec
+from bench.spec.options import TransformersOptions, read_options
 
 
 def cap_threads(threads: int) -> None:

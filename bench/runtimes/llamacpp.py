@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.config import ModelSpec
-from bench.options import LlamaCppOptions, read_options
+from bench.spec.config import ModelSpec
+from bench.spec.options import LlamaCppOptions, read_options
 
 DEFAULT_CTX = 4096
 

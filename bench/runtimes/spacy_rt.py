@@ -10,8 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench.config import ModelSpec
-from bench.options import SpacyOptions, read_options
+from bench.spec.config import ModelSpec
+from bench.spec.options import SpacyOptions, read_options
 
 
 def pipeline_dir(root: Path) -> Path:

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.config import ModelSpec
+from bench.spec.config import ModelSpec
 
 WEIGHTS = "resources/weights.npz"
 VOCAB = "resources/sp.model"

@@ -16,14 +16,14 @@ from pathlib import Path
 
 
 def main(argv: list[str]) -> int:
-    from bench.record import CellJob
+    from bench.run.record import CellJob
 
     job = CellJob.read(Path(argv[1]))
     passes = int(argv[3]) if len(argv) > 3 else 1
 
     from bench.methods import MethodContext, get_method
     from bench.runtimes import get_runtime
-    from bench.tasks import load_task
+    from bench.spec.tasks import load_task
     from bench.weights.resolve import resolve_and_verify
 
     spec = job.model

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.metrics.intervals import wilson
-from bench.results import read_records
+from bench.run.record import is_ok
+from bench.run.results import read_records
 
 TOLERANCE = 1e-6
 
@@ -43,7 +44,7 @@ def problem(score: Mapping[str, Any]) -> str | None:
 
 def problems(records: list[dict[str, Any]]) -> Iterator[str]:
     for record in records:
-        if record.get("status") != "ok":
+        if not is_ok(record):
             continue
         for set_name, quality in record["quality_sets"].items():
             for metric, score in quality.items():
@@ -58,7 +59,7 @@ def main(argv: list[str]) -> int:
         return 2
     records = read_records(Path(argv[1]))
     found = list(problems(records))
-    scores = sum(len(q) for r in records if r.get("status") == "ok"
+    scores = sum(len(q) for r in records if is_ok(r)
                  for q in r["quality_sets"].values())
     for line in found:
         print(line)

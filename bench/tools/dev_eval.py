@@ -56,12 +56,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
 
+    from bench.kinds import KINDS
     from bench.measure.latency import TokenCounts, token_rates
     from bench.methods import MethodContext, default_method, get_method
     from bench.metrics import scores_for
-    from bench.plan import load_models
+    from bench.run.plan import load_models
     from bench.runtimes import get_runtime
-    from bench.tasks import load_task
+    from bench.spec.tasks import load_task
     from bench.weights.resolve import resolve_and_verify
 
     root = Path(__file__).resolve().parents[2]
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
                              labels=sorted(spec_t.labels) if spec_t.labels else None, fields=spec_t.fields,
                              resamples=1000, seed=args.seed,
                              also=[i.also for i in scored] if spec_t.data.columns.also else None,
-                             sources=[i.text for i in scored] if spec_t.kind == "summarisation" else None,
+                             sources=[i.text for i in scored] if KINDS[spec_t.kind].reads_sources else None,
                              budget=spec_t.length_budget_words)
         row: dict[str, Any] = {
             "model": base.id, "task": task.name, "method": method_name, "options": combo or fixed,
@@ -106,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             "fit_s": fit_s, "tokens": token_rates(counts_before, TokenCounts.read(method), len(scored),
                                                   sum(durations)),
             "usage": window_usage(usage_before, method), "fit": fit}
-        if spec_t.kind == "classification":
+        if KINDS[spec_t.kind].labelled:
             answer, count = max(((p, preds.count(p)) for p in set(preds)), key=lambda pc: (pc[1], pc[0]))
             row["top_answer"] = {"answer": answer, "share": count / len(preds)}
         line = json.dumps(row, ensure_ascii=False, default=str)

@@ -22,13 +22,13 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from bench.decide.rank import frugality_sort, key_order, rank_records
 from bench.footprint import FOOTPRINT, cpu_s
 from bench.frugal import DEFAULTS, gate_verdict
 from bench.frugalcell import conditions_of
 from bench.macrobound import macro_f1_bound
-from bench.rank import frugality_sort, key_order, rank_records
-from bench.results import read_records, resolve_run, scenario_of
-from bench.runview import current_records
+from bench.run.results import read_records, resolve_run, scenario_of
+from bench.run.runview import current_records
 from bench.stopping import MACRO_COLUMN, decide
 
 
@@ -146,7 +146,7 @@ def _walk(samples: dict[str, list[dict[str, Any]]], gate: dict[str, Any], alpha:
     None when a set ran to its end: the frugal cell then uses the fixed-n interval, as the full run did,
     so the full run's verdict is the one to take.
     """
-    from bench.rank import items_needed
+    from bench.decide.rank import items_needed
 
     sets, bounds = {}, {}
     for name, rows in samples.items():

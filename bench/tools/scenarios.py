@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.numbers import as_float
+from bench.run.record import ENERGY_WH_PER_1000, PEAK_RSS_MB, is_ok
 
 COLUMNS = (("throughput_requests_per_s", "req/s", 1), ("cpu_time_s_per_1000_requests", "CPU s/1k", 2),
-           ("energy_wh_per_1000_requests", "Wh/1k", 4), ("peak_rss_mb", "RSS MB", 0))
+           (ENERGY_WH_PER_1000, "Wh/1k", 4), (PEAK_RSS_MB, "RSS MB", 0))
 
 
 def _pair(single: Mapping[str, Any], offline: Mapping[str, Any], column: str, digits: int) -> str:
@@ -30,11 +31,11 @@ def _pair(single: Mapping[str, Any], offline: Mapping[str, Any], column: str, di
 
 def side_by_side(records: Sequence[Mapping[str, Any]]) -> list[str]:
     """One line per (task, model) measured in both scenarios; records are a run's current records."""
-    from bench.results import scenario_of
+    from bench.run.results import scenario_of
 
     by_key: dict[tuple[str, str], dict[str, Mapping[str, Any]]] = {}
     for record in records:
-        if record.get("status") == "ok":
+        if is_ok(record):
             by_key.setdefault((str(record.get("task")), str(record.get("model_id"))), {})[scenario_of(record)] = record
     lines = ["task | model | " + " | ".join(label for _, label, _ in COLUMNS) + " | serving | answers"]
     for (task, model), pair in by_key.items():
@@ -58,8 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, default=Path("results"))
     parser.add_argument("--run", help="print this run (id, folder or 'latest') instead of starting one")
     options = parser.parse_args(args[:args.index("--")] if "--" in args else args)
-    from bench.results import resolve_run
-    from bench.runview import load_run
+    from bench.run.results import resolve_run
+    from bench.run.runview import load_run
 
     if options.run is None:
         command = [sys.executable, "-m", "bench", "run", "--suite", options.suite, "--results", str(options.results),

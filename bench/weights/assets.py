@@ -11,9 +11,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from bench.config import Asset, ModelSpec
-from bench.errors import BenchError, HashMismatch
 from bench.hashing import sha256_file
+from bench.spec.config import Asset, ModelSpec
+from bench.spec.errors import BenchError, HashMismatch
 from bench.weights.cache import cache_dir, publish
 from bench.weights.roots import model_root, source_root
 

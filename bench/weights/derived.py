@@ -25,9 +25,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.config import DerivedSource, ModelSpec
-from bench.errors import BenchError, HashMismatch
 from bench.hashing import sha256_file
+from bench.spec.config import DerivedSource, ModelSpec
+from bench.spec.errors import BenchError, HashMismatch
 from bench.weights.cache import cache_dir, publish
 from bench.weights.pinned import ResolvedWeights, pinned_weights
 
@@ -225,7 +225,7 @@ def export_onnx(model_dir: Path, target: Path) -> None:
 
 
 def main(argv: list[str]) -> int:
-    from bench.offline import enforce_offline
+    from bench.run.offline import enforce_offline
 
     enforce_offline()
     spec = ModelSpec.model_validate_json(Path(argv[1]).read_text(encoding="utf-8"))

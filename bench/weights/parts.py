@@ -16,9 +16,9 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.config import ModelSpec, PartsSource, slug
-from bench.errors import BenchError, HashMismatch
 from bench.hashing import sha256_file
+from bench.spec.config import ModelSpec, PartsSource, slug
+from bench.spec.errors import BenchError, HashMismatch
 from bench.weights.cache import cache_dir
 
 BLOCK = 1 << 20

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.config import ModelSpec, RulesSource
-from bench.errors import BenchError, HashMismatch
 from bench.hashing import sha256_file
+from bench.spec.config import ModelSpec, RulesSource
+from bench.spec.errors import BenchError, HashMismatch
 from bench.weights.assets import asset_file, model_view
 from bench.weights.roots import model_root
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.config import DerivedSource, ModelSpec
+from bench.spec.config import DerivedSource, ModelSpec
 from bench.weights.derived import derived_weights
 from bench.weights.pinned import ResolvedWeights, pinned_weights
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from functools import singledispatch
 from pathlib import Path
 
-from bench.config import (
+from bench.spec.config import (
     DerivedSource,
     HubSource,
     ModelSpec,
@@ -21,7 +21,7 @@ from bench.config import (
     TrainedSource,
     WeightsSource,
 )
-from bench.errors import BenchError
+from bench.spec.errors import BenchError
 from bench.weights.parts import assembled_path
 
 

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 import tiny
 
-from bench.config import ModelSpec
 from bench.measure.loop import timed_passes
+from bench.spec.config import ModelSpec
 
 N_REQUESTS = 2000
 ROUNDS = 25

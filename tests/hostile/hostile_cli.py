@@ -22,7 +22,7 @@ def squeeze(text: str) -> str:
 # For the cases that used to hang: the command runs in a child with a memory limit and a deadline, so that a
 # regression fails the test in seconds instead of eating the machine. The child reports its own time, counted
 # once the harness is imported: what is bounded is the work on the input, not Python's start-up.
-TIMED = ("import atexit, sys, time; import bench.launch, bench.plan, bench.report; from bench.cli import main; "
+TIMED = ("import atexit, sys, time; import bench.run.launch, bench.run.plan, bench.report; from bench.cli import main; "
          "started = time.perf_counter(); "
          "atexit.register(lambda: print(f'[took {time.perf_counter() - started:.3f} s]', file=sys.stderr)); "
          "sys.argv = ['frugal-bench', *sys.argv[1:]]; main()")

@@ -29,14 +29,14 @@ def test_two_runs_started_in_the_same_second_get_a_folder_each(workspace: Path, 
     import datetime as dt
     import types
 
-    import bench.results
+    import bench.run.results
 
     class SameSecond(dt.datetime):
         @classmethod
         def now(cls, tz: dt.tzinfo | None = None) -> SameSecond:
             return cls(2026, 1, 1, 9, 0, 0, tzinfo=dt.UTC)
 
-    monkeypatch.setattr(bench.results, "dt", types.SimpleNamespace(datetime=SameSecond, UTC=dt.UTC))
+    monkeypatch.setattr(bench.run.results, "dt", types.SimpleNamespace(datetime=SameSecond, UTC=dt.UTC))
     outputs = [cli(monkeypatch, capsys, RUN, workspace) for _ in range(2)]
     assert [code for code, _, _ in outputs] == [0, 0], outputs
     runs = sorted(p.name for p in (workspace / "results").glob("2026*"))
@@ -47,7 +47,7 @@ def test_two_runs_started_in_the_same_second_get_a_folder_each(workspace: Path, 
 def test_concurrent_updates_of_results_latest_never_fail(tmp_path: Path) -> None:
     import threading
 
-    from bench.results import point_latest
+    from bench.run.results import point_latest
 
     runs = [tmp_path / f"2026010{i}T000000Z" for i in range(1, 5)]
     for run in runs:
@@ -117,15 +117,15 @@ def test_the_report_of_an_incomplete_run_says_so_at_the_top(workspace: Path) -> 
 # ---------------------------------------------------------------- a full disk
 
 def _settings(root: Path) -> Any:
-    from bench.runner import RunSettings
+    from bench.run.runner import RunSettings
 
     return RunSettings(suite="quick", items={"train": None, "test": faultkit.TEST_ITEMS}, min_energy_window_s=0.2,
                        warmup_requests=1, cell_timeout_s=60, threads=1, models_dir=root)
 
 
 def _cells(root: Path) -> list[Any]:
-    from bench.config import SuiteSpec
-    from bench.plan import load_models, load_tasks, plan_cells
+    from bench.run.plan import load_models, load_tasks, plan_cells
+    from bench.spec.config import SuiteSpec
 
     return plan_cells(load_models(root / "models.yaml"), load_tasks(root / "tasks"), SuiteSpec(description="t"))
 
@@ -142,7 +142,7 @@ def test_a_healthy_cell_that_cannot_write_its_result_is_an_infrastructure_failur
         tmp_path: Path) -> None:
     import threading
 
-    from bench.runner import run_cells
+    from bench.run.runner import run_cells
 
     release = tmp_path / "release"
     root = write_workspace(tmp_path, [fault_model("healthy", hold_file=str(release))])
@@ -175,7 +175,7 @@ def test_a_healthy_cell_that_cannot_write_its_result_is_an_infrastructure_failur
 
 
 def test_a_model_failure_is_not_retried_by_resume(tmp_path: Path) -> None:
-    from bench.runner import run_cells
+    from bench.run.runner import run_cells
 
     root = write_workspace(tmp_path, [fault_model("raises", fault="raise")])
     run_dir = _run_dir(root)
@@ -203,8 +203,8 @@ def _disk_full_for(monkeypatch: pytest.MonkeyPatch, names: tuple[str, ...], *, f
 
 def test_a_short_write_of_a_record_is_an_error_and_leaves_no_partial_line(tmp_path: Path,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    from bench.errors import BenchError
-    from bench.results import append_line, read_records
+    from bench.run.results import append_line, read_records
+    from bench.spec.errors import BenchError
 
     append_line(tmp_path / "records.jsonl", {"cell_id": "a", "status": "ok"})
     with monkeypatch.context() as patch:
@@ -217,8 +217,8 @@ def test_a_short_write_of_a_record_is_an_error_and_leaves_no_partial_line(tmp_pa
 
 def test_a_record_that_cannot_be_committed_stops_the_run_naming_the_cause(tmp_path: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    from bench.errors import BenchError
-    from bench.runner import run_cells
+    from bench.run.runner import run_cells
+    from bench.spec.errors import BenchError
 
     root = write_workspace(tmp_path, [fault_model("healthy")])
     run_dir = _run_dir(root)
@@ -261,7 +261,7 @@ def listener() -> Iterator[tuple[int, list[Any]]]:
 
 
 def _probe(tmp_path: Path, port: int) -> dict[str, Any]:
-    from bench.runner import run_cells
+    from bench.run.runner import run_cells
 
     root = write_workspace(tmp_path, [fault_model("reach", fault="reach", reach_port=port)])
     run_dir = _run_dir(root)
@@ -272,7 +272,7 @@ def _probe(tmp_path: Path, port: int) -> dict[str, Any]:
 
 def test_a_cell_has_no_network_at_all_where_the_os_allows_a_namespace(tmp_path: Path,
                                                                        listener: tuple[int, list[Any]]) -> None:
-    from bench import netns
+    from bench.run import netns
 
     if netns.namespace_prefix() is None:
         pytest.skip("this system refuses unprivileged network namespaces (the Python guard applies)")
@@ -288,7 +288,7 @@ def test_a_cell_has_no_network_at_all_where_the_os_allows_a_namespace(tmp_path: 
 def test_without_a_namespace_the_record_says_only_the_python_guard_applied(
         tmp_path: Path, listener: tuple[int, list[Any]], monkeypatch: pytest.MonkeyPatch) -> None:
     """What the README says of this fallback: native code and subprocesses get through the Python guard."""
-    from bench import netns
+    from bench.run import netns
 
     monkeypatch.setattr(netns, "namespace_prefix", lambda: None)
     port, reached = listener
@@ -299,7 +299,7 @@ def test_without_a_namespace_the_record_says_only_the_python_guard_applied(
 
 
 def test_an_uncached_hub_model_names_the_cache_and_never_advises_going_online(tmp_path: Path) -> None:
-    from bench.runner import run_cells
+    from bench.run.runner import run_cells
 
     root = write_workspace(tmp_path, [{"id": "hub", "family": "hub", "runtime": "fault", "licence": "MIT",
                                        "source": {"hub": "frugal-bench-tests/not-in-the-cache"},

@@ -1,0 +1,3 @@
+"""From records to a decision: gates, frugality ranking, paired differences, comparisons of runs,
+projections.
+"""

@@ -1,0 +1,1 @@
+"""Running a plan: cells in isolated processes, their supervision, the run folder and its records."""

@@ -155,8 +155,8 @@ def run(
     Exits with 3 when the run finished but some of its cells failed (each failure is in the report).
     """
     cliargs.check_key(key)  # a wrong key fails now, not after the cells have run
-    from bench.frugal import options as frugal_options
     from bench.run import launch
+    from bench.run.frugal import options as frugal_options
     from bench.run.settings import RunSettings
 
     if frugal and shard:
@@ -230,7 +230,7 @@ def _run_cells(started: Any, key: str, paths: list[Path]) -> None:
             _print_interrupted(stop, run_dir, len(cells), paths)
             raise typer.Exit(128 + stop.signum) from None
     point_latest(paths[0], run_dir)
-    from bench import footprint
+    from bench.run import footprint
 
     console.print(footprint.sentence(footprint.record_run(run_dir, footprint.own_cpu_s())))
     write_benchmark_json(run_dir)  # timing figures for pytest-benchmark tooling

@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 from bench.cli import app
 from bench.decide.rank import rank_records
-from bench.frugal import PROBES, gate_verdict
-from bench.frugalcell import score_sequentially
 from bench.report.i18n import loss_text
+from bench.run.frugal import PROBES, gate_verdict
+from bench.run.frugalcell import score_sequentially
 from bench.run.record import FrugalJob
 from bench.spec.errors import BenchError
 from bench.spec.tasks import load_task

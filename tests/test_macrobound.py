@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.macrobound import METHOD, macro_f1_bound
+from bench.decide.macrobound import METHOD, macro_f1_bound
+from bench.decide.stopping import MACRO_COLUMN, Condition, decide
 from bench.metrics import scores_for
-from bench.stopping import MACRO_COLUMN, Condition, decide
 
 ALPHA = 0.05
 

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from bench.sequential import f1_cs, f1_scores, log_capital, mean_cs
-from bench.stopping import Condition, decide
+from bench.decide.sequential import f1_cs, f1_scores, log_capital, mean_cs
+from bench.decide.stopping import Condition, decide
 
 ALPHA = 0.05
 REPLICATIONS = 2000  # a 95 % binomial band around 5 % is about ±1 point at this size

@@ -146,7 +146,7 @@ def _quality_checks(task: str, model: str, ref: Mapping[str, Any], cand: Mapping
     checks = []
     ref_sets, cand_sets = _by_set(ref), _by_set(cand)
     first = next(iter(ref_sets), "test")
-    # Frugal runs leave some quality unscored on purpose (bench.frugal): a note, not a regression.
+    # Frugal runs leave some quality unscored on purpose (bench.run.frugal): a note, not a regression.
     unscored = {*(ref.get("unscored_sets") or []), *(cand.get("unscored_sets") or [])}
     for set_name, ref_q in ref_sets.items():
         cand_q = cand_sets.get(set_name) or {}

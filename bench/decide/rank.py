@@ -32,7 +32,7 @@ TIE_TOLERANCE = 0.05
 EXACT_KEYS = frozenset(name for name, key in FRUGALITY.items() if key.exact)
 # Severity: the verdict of a candidate over several test sets is its most severe one.
 VERDICT_ORDER: dict[str, int] = {"pass": 0, "borderline": 1, "insufficient": 2, "fail": 3, "failed": 4}
-# Frugal runs (bench.frugal): a candidate costlier than one that passes has its costs but no quality. It is
+# Frugal runs (bench.run.frugal): a candidate costlier than one that passes has its costs but no quality. It is
 # listed right after the passing ones; it is neither a pass nor a failure.
 NOT_NEEDED = "not_needed"
 LISTING_ORDER: dict[str, float] = {**VERDICT_ORDER, NOT_NEEDED: 0.5}

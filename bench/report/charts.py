@@ -8,7 +8,6 @@ Bars use grey levels and hatching rather than colour.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -26,6 +25,7 @@ from bench.decide.rank import FRUGALITY_KEYS, TaskRanking, pareto_front
 from bench.numbers import as_float
 from bench.report.i18n import metric_name, num, score, t, verdict_name
 from bench.run.record import CO2_G_PER_1000, LATENCY_P50_MS, LATENCY_P95_MS, PEAK_RSS_MB
+from bench.spec.config import slug as file_slug
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p")
 FillStyle = Literal["full", "left", "right", "bottom", "top", "none"]
@@ -39,8 +39,8 @@ STYLE: dict[str, Any] = {"font.size": 9, "axes.titlesize": 11, "axes.titleweight
 
 
 def slug(name: str) -> str:
-    """A file-name-safe version of a task name."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "task"
+    """A file-name-safe version of a task name (the run folder's rule, bench.spec.config.slug)."""
+    return file_slug(name) or "task"
 
 
 def _save(fig: Figure, stem: Path) -> Path:

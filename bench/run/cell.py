@@ -120,9 +120,9 @@ def run_cell(job: CellJob, samples_path: Path, startup_s: float,
     out["params"] = spec.params if spec.params is not None else method.trained_params
     out["thread_pools"] = cap_loaded_pools(threads)  # after load and fit: every pool the runtime started
 
-    frugal = job.frugal  # None: full evaluation; else bench.frugal's probe or sequential quality
+    frugal = job.frugal  # None: full evaluation; else bench.run.frugal's probe or sequential quality
     if frugal is not None and frugal.mode == "quality":  # the costs were measured by the probe
-        from bench.frugalcell import score_sequentially
+        from bench.run.frugalcell import score_sequentially
 
         sampler.stop()
         t0 = time.perf_counter()

@@ -204,7 +204,7 @@ def _log_tail(path: Path, lines: int = 6) -> list[str]:
 def _prepare(cell: Cell, settings: RunSettings, run_dir: Path, frugal: dict[str, Any] | None = None) -> Path:
     """The cell's working folder, cleared of what an interrupted attempt left, with its cell.json.
 
-    `frugal` (bench.frugal): the cell only probes costs (in a folder of its own) or only scores quality.
+    `frugal` (bench.run.frugal): the cell only probes costs (in a folder of its own) or only scores quality.
     """
     probe = frugal is not None and frugal["mode"] == "probe"
     work = run_dir / "cells" / (f"{cell.id}.probe" if probe else cell.id)

@@ -40,7 +40,7 @@ class ItemCaps(BaseModel):
 
 
 class FrugalJob(BaseModel):
-    """Frugal evaluation's part of a job (bench.frugal): probe the costs, or score quality sequentially."""
+    """Frugal evaluation's part of a job (bench.run.frugal): probe the costs, or score quality sequentially."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -122,7 +122,7 @@ def flatten(record: dict[str, Any]) -> dict[str, Any]:
             # `<set>:<metric>` columns; the first set's are also the plain `<metric>` ones above.
             for suffix, key in (("", "value"), ("_ci_low", "ci_low"), ("_ci_high", "ci_high"), ("_n", "n")):
                 row[f"{set_name}:{metric}{suffix}"] = score[key]
-    row["not_needed"] = (record.get("not_needed") or {}).get("costlier_than")  # frugal runs (bench.frugal)
+    row["not_needed"] = (record.get("not_needed") or {}).get("costlier_than")  # frugal runs (bench.run.frugal)
     row["unscored_sets"] = "|".join(record.get("unscored_sets") or [])
     row["items_scored"] = (record.get("sequential") or {}).get("items_scored")
     method = record.get("energy_method") or {}

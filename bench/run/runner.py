@@ -180,8 +180,8 @@ def run_cells(cells: list[Cell], settings: RunSettings, run_dir: Path, run_id: s
                 on_done(cell, record)
 
         try:
-            if settings.frugal is not None:  # probes first, then quality in cost order (bench.frugal)
-                from bench.frugal import run_frugal
+            if settings.frugal is not None:  # probes first, then quality in cost order (bench.run.frugal)
+                from bench.run.frugal import run_frugal
 
                 run_frugal(cells, settings, run_dir, run_id, current, keep, on_start)
             else:

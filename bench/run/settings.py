@@ -27,7 +27,7 @@ class RunSettings:
     scenarios: tuple[str, ...] = ("single",)  # what the run measures (bench.run.plan.SCENARIOS)
     batch_size: int | None = None  # offline: items per forward (None: each runtime family's default)
     parallel: int | None = None  # offline: sequences in flight for runtimes with slots (None: default)
-    # Frugal evaluation (bench.frugal): level, batch, probe_items, key, score_all; None: full evaluation.
+    # Frugal evaluation (bench.run.frugal): level, batch, probe_items, key, score_all; None: full evaluation.
     frugal: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:

@@ -22,14 +22,14 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from bench.decide.macrobound import macro_f1_bound
 from bench.decide.rank import frugality_sort, key_order, rank_records
-from bench.footprint import FOOTPRINT, cpu_s
-from bench.frugal import DEFAULTS, gate_verdict
-from bench.frugalcell import conditions_of
-from bench.macrobound import macro_f1_bound
+from bench.decide.stopping import MACRO_COLUMN, decide
+from bench.run.footprint import FOOTPRINT, cpu_s
+from bench.run.frugal import DEFAULTS, gate_verdict
+from bench.run.frugalcell import conditions_of
 from bench.run.results import read_records, resolve_run, scenario_of
 from bench.run.runview import current_records
-from bench.stopping import MACRO_COLUMN, decide
 
 
 def _recommendations(run_dir: Path, key: str) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 The sets are visited in turn, one batch of items each (in the order of the seeded draw, as a full run
 scores them), so that a set that clearly fails is found early. Scoring stops:
-- for a set, once it clearly passes (bench.stopping) or has no item left;
+- for a set, once it clearly passes (bench.decide.stopping) or has no item left;
 - for the whole candidate, once one set clearly fails: the gate must hold on every set, so the
   others cannot change the verdict (they stay unscored, and the record says so).
 A set that ran to its end is scored with the fixed-n intervals of a full run (its n was fixed in advance);
@@ -18,15 +18,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.decide.macrobound import METHOD as MACRO_METHOD
+from bench.decide.macrobound import MacroF1Bound, macro_f1_bound
+from bench.decide.stopping import MACRO_COLUMN, Condition, Decision, decide
 from bench.kinds import KINDS
-from bench.macrobound import METHOD as MACRO_METHOD
-from bench.macrobound import MacroF1Bound, macro_f1_bound
 from bench.run.record import FrugalJob
 from bench.run.samplefile import write_samples
 from bench.spec.tasks import Item, Task
-from bench.stopping import MACRO_COLUMN, Condition, Decision, decide
 
-CS_METHOD = "betting-cs"  # Waudby-Smith & Ramdas hedged capital, see bench.sequential
+CS_METHOD = "betting-cs"  # Waudby-Smith & Ramdas hedged capital, see bench.decide.sequential
 
 
 def conditions_of(gate: dict[str, Any], set_name: str) -> list[Condition]:

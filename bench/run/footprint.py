@@ -49,7 +49,7 @@ def _items(record: dict[str, Any]) -> tuple[int, int]:
 
 def summarise(run_dir: Path, runner_cpu_s: float) -> dict[str, Any]:
     """The run's footprint from its records and probes, with `runner_cpu_s` for the runner process(es)."""
-    from bench.frugal import read_probes
+    from bench.run.frugal import read_probes
 
     records = read_records(run_dir)
     recorded = {r.get("cell_id") for r in records}

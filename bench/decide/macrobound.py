@@ -1,7 +1,7 @@
 """An anytime-valid upper bound on macro-F1, so that a classifier clearly below its gate can stop early.
 
 Macro-F1 is a mean of per-label ratios, not a mean of per-item scores, so it has no confidence sequence of
-the kind bench.sequential builds. It has an upper bound that is one:
+the kind bench.decide.sequential builds. It has an upper bound that is one:
 - each label's F1 = 2PR / (P + R) <= 2R / (1 + R) = f(R), since its precision P <= 1;
 - f is concave and increasing, so the mean over labels of f(R_c) <= f(mean of R_c) (Jensen), and a label
   with no gold item has F1 = 0 (it only lowers macro-F1);
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bench.sequential import Interval, mean_cs
+from bench.decide.sequential import Interval, mean_cs
 
 METHOD = "betting-cs-macro-recall"  # the interval method named in records for a set stopped by this bound
 

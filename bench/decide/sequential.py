@@ -13,7 +13,7 @@ The CS at n is the set of m whose hedged capital is still below 1/alpha. Scores 
 Ratio metrics (micro field F1 = 2TP / (2TP + FP + FN)) are not means of per-item scores, but "F1 >= v" is
 "the mean of 2TP - v(2TP + FP + FN) >= 0", a mean of bounded per-item values: `f1_scores` rescales them to
 [0, 1] for each candidate v, and the CS of F1 is the set of v that this test does not reject. Macro-F1 has
-no such form (a mean of per-label ratios): bench.macrobound bounds it from above instead.
+no such form (a mean of per-label ratios): bench.decide.macrobound bounds it from above instead.
 
 (The `confseq` package implements this CS, but ships as C++ sources that need a compiler and old build
 tools; the method is short enough to keep here, tested against simulation in tests/test_sequential.py.)

@@ -1,12 +1,12 @@
 """The stopping rule of frugal evaluation: is a test set already clearly above or clearly below its gate?
 
 Each condition of the gate (the metric's minimum, each error rate's maximum) gets an anytime-valid
-confidence sequence (bench.sequential) on the items scored so far. A set is decided:
+confidence sequence (bench.decide.sequential) on the items scored so far. A set is decided:
 - "pass" when every condition's sequence is wholly on the right side of its bound (and there are at least
   as many items as a perfect score needs to pass at all, the fixed-n gate's own rule);
 - "fail" when one condition's sequence is wholly on the wrong side;
 - otherwise it stays open. Macro-F1 is not a mean of per-item scores: it has an upper bound that is one
-  (bench.macrobound), so a set gated on macro-F1 can stop when clearly below, never when clearly above; without
+  (bench.decide.macrobound), so a set gated on macro-F1 can stop when clearly below, never when clearly above; without
   that bound (no `macro_value` per item) it is scored on every item.
 """
 
@@ -19,8 +19,8 @@ from typing import Literal
 
 import numpy as np
 
-from bench.macrobound import MacroF1Bound
-from bench.sequential import Interval, f1_cs, mean_cs
+from bench.decide.macrobound import MacroF1Bound
+from bench.decide.sequential import Interval, f1_cs, mean_cs
 
 State = Literal["pass", "fail", "open"]
 
@@ -28,7 +28,7 @@ State = Literal["pass", "fail", "open"]
 MEAN_COLUMNS: dict[str, str] = {"accuracy": "correct", "rouge_l": "rouge_l", "chrf": "chrf",
                                 "doc_exact": "exact", "invented_rate": "invented", "over_budget_rate": "over_budget"}
 RATIO_METRICS = frozenset({"field_f1"})
-MACRO_METRICS = frozenset({"macro_f1"})  # bounded from above only, via bench.macrobound
+MACRO_METRICS = frozenset({"macro_f1"})  # bounded from above only, via bench.decide.macrobound
 MACRO_COLUMN = "macro_value"  # each item's value under the set's MacroF1Bound
 
 

@@ -3,7 +3,7 @@
 1. Probe: every candidate's costs are measured first, in a cell of its own (load, fit, warm-up, then the
    usual measurement window over the first `probe_items` test items). These are the costs on record.
 2. Per task, the candidates are taken in the order of the frugality key (bench.decide.rank.frugality_sort over
-   the probes) and their quality is scored sequentially (bench.frugalcell), the probe's answers to its
+   the probes) and their quality is scored sequentially (bench.run.frugalcell), the probe's answers to its
    first items counting as the first answers of the main test set: each set stops as soon as its
    anytime-valid interval is clearly above or below the gate.
 3. Once a candidate passes, the costlier ones are "not needed": their record keeps the probe's costs and

@@ -108,6 +108,15 @@ def test_paired_difference_known_answer_and_words() -> None:
     assert 0 < better.mdd < 0.5
 
 
+def test_a_paired_rate_reads_its_own_per_item_column() -> None:
+    """invented_rate is the mean of the samples' `invented` column, not of a column named after the metric."""
+    build = contributions_for("summarisation", "invented_rate", [])
+    fewer = [{"item_id": str(i), "scores": {"rouge_l": 0.4, "invented": float(i < 2)}} for i in range(40)]
+    more = [{"item_id": str(i), "scores": {"rouge_l": 0.4, "invented": float(i < 12)}} for i in range(40)]
+    diff = paired_difference(fewer, more, build)
+    assert diff.delta == pytest.approx(2 / 40 - 12 / 40)
+
+
 def test_paired_interval_is_narrower_than_unpaired_on_correlated_items() -> None:
     rng = np.random.default_rng(9)
     hard = rng.random(200) < 0.3  # items both candidates find hard

@@ -41,8 +41,10 @@ def _column(samples: Sequence[Sample], column: str) -> FloatArray:
 def contributions(metric: str, labels: Sequence[str]) -> Contributions:
     from bench.metrics.bootstrap import mean_of
 
+    column = METRICS[metric].column or metric  # invented_rate is the mean of the `invented` column
+
     def build(samples: Sequence[Sample]) -> tuple[FloatArray, Callable[[FloatArray], FloatArray]]:
-        return _column(samples, metric)[:, None], mean_of(len(samples))
+        return _column(samples, column)[:, None], mean_of(len(samples))
     return build
 
 

@@ -21,14 +21,15 @@ import numpy as np
 
 from bench.decide.macrobound import MacroF1Bound
 from bench.decide.sequential import Interval, f1_cs, mean_cs
+from bench.kinds import METRICS
 
 State = Literal["pass", "fail", "open"]
 
-# Metrics that are the mean of a per-item score in [0, 1], and that score's name in the samples.
-MEAN_COLUMNS: dict[str, str] = {"accuracy": "correct", "rouge_l": "rouge_l", "chrf": "chrf",
-                                "doc_exact": "exact", "invented_rate": "invented", "over_budget_rate": "over_budget"}
-RATIO_METRICS = frozenset({"field_f1"})
-MACRO_METRICS = frozenset({"macro_f1"})  # bounded from above only, via bench.decide.macrobound
+# From the metrics' registry: the means of a per-item score in [0, 1] (and that score's name in the samples),
+# the ratios of per-item counts, and those bounded from above only (via bench.decide.macrobound).
+MEAN_COLUMNS: dict[str, str] = {m.name: m.column for m in METRICS.values() if m.sequential == "mean" and m.column}
+RATIO_METRICS = frozenset(m.name for m in METRICS.values() if m.sequential == "ratio")
+MACRO_METRICS = frozenset(m.name for m in METRICS.values() if m.sequential == "upper")
 MACRO_COLUMN = "macro_value"  # each item's value under the set's MacroF1Bound
 
 

@@ -69,6 +69,9 @@ class Metric:
     # A mean of one per-item column of samples.jsonl: rescoring rebuilds it from that column.
     column: str | None = None
     proportion: bool = False  # a mean of 0/1 values: Wilson's interval
+    # How frugal evaluation may stop early on it (bench.decide.stopping): "mean" of its bounded per-item
+    # column, "ratio" of per-item counts (micro F1), "upper" bound only (macro-F1), or None: never.
+    sequential: Literal["mean", "ratio", "upper"] | None = None
 
 
 KINDS: dict[str, TaskKind] = {kind.name: kind for kind in (
@@ -79,19 +82,21 @@ KINDS: dict[str, TaskKind] = {kind.name: kind for kind in (
 )}
 
 METRICS: dict[str, Metric] = {metric.name: metric for metric in (
-    Metric("accuracy", "classification", {"fr": "exactitude", "en": "accuracy"}),
-    Metric("macro_f1", "classification", {"fr": "macro-F1", "en": "macro-F1"}),
-    Metric("rouge_l", "summarisation", {"fr": "ROUGE-L", "en": "ROUGE-L"}, column="rouge_l"),
-    Metric("chrf", "summarisation", {"fr": "chrF", "en": "chrF"}, column="chrf"),
+    Metric("accuracy", "classification", {"fr": "exactitude", "en": "accuracy"}, column="correct", proportion=True,
+           sequential="mean"),
+    Metric("macro_f1", "classification", {"fr": "macro-F1", "en": "macro-F1"}, sequential="upper"),
+    Metric("rouge_l", "summarisation", {"fr": "ROUGE-L", "en": "ROUGE-L"}, column="rouge_l", sequential="mean"),
+    Metric("chrf", "summarisation", {"fr": "chrF", "en": "chrF"}, column="chrf", sequential="mean"),
     Metric("invented_rate", "summarisation", {"fr": "résumés avec un fait inventé",
                                               "en": "summaries with an invented fact"},
-           lower_is_better=True, column="invented", proportion=True),
+           lower_is_better=True, column="invented", proportion=True, sequential="mean"),
     Metric("over_budget_rate", "summarisation", {"fr": "résumés trop longs", "en": "summaries over budget"},
-           lower_is_better=True, column="over_budget", proportion=True),
+           lower_is_better=True, column="over_budget", proportion=True, sequential="mean"),
     Metric("field_precision", "extraction", {"fr": "précision par champ", "en": "field precision"}),
     Metric("field_recall", "extraction", {"fr": "rappel par champ", "en": "field recall"}),
-    Metric("field_f1", "extraction", {"fr": "F1 par champ", "en": "field F1"}),
-    Metric("doc_exact", "extraction", {"fr": "documents exacts", "en": "exact documents"}),
+    Metric("field_f1", "extraction", {"fr": "F1 par champ", "en": "field F1"}, sequential="ratio"),
+    Metric("doc_exact", "extraction", {"fr": "documents exacts", "en": "exact documents"}, column="exact",
+           proportion=True, sequential="mean"),
 )}
 
 LOWER_IS_BETTER = frozenset(m.name for m in METRICS.values() if m.lower_is_better)

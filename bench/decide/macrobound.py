@@ -20,7 +20,7 @@ hit weighs by the label answered, and a label whose items all accept another one
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +28,7 @@ import numpy as np
 from bench.decide.sequential import Interval, mean_cs
 
 METHOD = "betting-cs-macro-recall"  # the interval method named in records for a set stopped by this bound
+COLUMN = "macro_value"  # each item's value under the bound, beside its per-item scores when deciding
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,12 @@ class MacroF1Bound:
         if prediction is None or (prediction != gold and prediction not in also):
             return 0.0
         return self.weights.get(prediction, 0.0)
+
+    def with_values(self, rows: Sequence[Mapping[str, float]], gold: Sequence[str],
+                    predictions: Sequence[str | None], also: Sequence[Sequence[str]]) -> list[dict[str, float]]:
+        """`rows` (per-item scores, in scoring order) with each item's value under the bound added."""
+        return [{**row, COLUMN: self.item_value(g, p, a)}
+                for row, g, p, a in zip(rows, gold, predictions, also, strict=True)]
 
     def f1_high(self, mean_high: float) -> float:
         """The macro-F1 bound implied by an upper bound on the mean item value."""

@@ -19,6 +19,7 @@ from typing import Literal
 
 import numpy as np
 
+from bench.decide.macrobound import COLUMN as MACRO_COLUMN  # each item's value under the set's bound
 from bench.decide.macrobound import MacroF1Bound
 from bench.decide.sequential import Interval, f1_cs, mean_cs
 from bench.kinds import METRICS
@@ -30,7 +31,6 @@ State = Literal["pass", "fail", "open"]
 MEAN_COLUMNS: dict[str, str] = {m.name: m.column for m in METRICS.values() if m.sequential == "mean" and m.column}
 RATIO_METRICS = frozenset(m.name for m in METRICS.values() if m.sequential == "ratio")
 MACRO_METRICS = frozenset(m.name for m in METRICS.values() if m.sequential == "upper")
-MACRO_COLUMN = "macro_value"  # each item's value under the set's MacroF1Bound
 
 
 @dataclass(frozen=True)

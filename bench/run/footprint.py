@@ -15,6 +15,7 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from bench.run.record import cpu_s
 from bench.run.results import read_manifest, read_records, write_json_atomic
 
 FOOTPRINT = "footprint.json"
@@ -24,10 +25,6 @@ def own_cpu_s() -> float:
     """CPU time of this process so far (its children, the cells, are counted from their records)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
-
-
-def cpu_s(record: dict[str, Any]) -> float:
-    return float(record.get("cpu_user_s") or 0.0) + float(record.get("cpu_system_s") or 0.0)
 
 
 def wh_per_cpu_s(record: dict[str, Any]) -> float | None:

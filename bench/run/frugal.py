@@ -24,6 +24,7 @@ from bench.run import failures
 from bench.run.cellrun import cell_items, run_one
 from bench.run.durable import append_block
 from bench.run.plan import Cell
+from bench.run.record import cpu_s
 from bench.run.settings import RunSettings
 
 PROBES = "probes.jsonl"
@@ -88,10 +89,6 @@ def merged(probe: dict[str, Any], quality: dict[str, Any]) -> dict[str, Any]:
     for name in ("cpu_user_s", "cpu_system_s", "wall_s"):
         record[name] = float(probe.get(name) or 0.0) + float(quality.get(name) or 0.0)
     return record
-
-
-def cpu_s(record: dict[str, Any]) -> float:
-    return float(record.get("cpu_user_s") or 0.0) + float(record.get("cpu_system_s") or 0.0)
 
 
 def set_sizes(cell: Cell, settings: RunSettings) -> dict[str, int]:

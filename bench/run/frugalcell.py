@@ -20,7 +20,7 @@ from typing import Any
 
 from bench.decide.macrobound import METHOD as MACRO_METHOD
 from bench.decide.macrobound import MacroF1Bound, macro_f1_bound
-from bench.decide.stopping import MACRO_COLUMN, Condition, Decision, decide
+from bench.decide.stopping import Condition, Decision, decide
 from bench.kinds import KINDS
 from bench.run.record import FrugalJob
 from bench.run.samplefile import write_samples
@@ -56,9 +56,9 @@ class SetRun:
         """The per-item scores, with each item's value under the macro-F1 bound when the set has one."""
         if self.macro is None:
             return self.rows
-        bound = self.macro
-        return [{**row, MACRO_COLUMN: bound.item_value(str(item.target), pred, item.also)}
-                for row, item, pred in zip(self.rows, self.items, self.predictions, strict=False)]
+        items = self.items[:self.scored]
+        return self.macro.with_values(self.rows, [str(i.target) for i in items], self.predictions,
+                                      [i.also for i in items])
 
     @property
     def scored(self) -> int:

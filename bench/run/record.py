@@ -134,6 +134,11 @@ LATENCY_P50_MS = "latency_p50_ms"
 LATENCY_P95_MS = "latency_p95_ms"
 
 
+def cpu_s(record: Mapping[str, Any]) -> float:
+    """CPU seconds (user + system) a record says its cell used; 0 when it says nothing."""
+    return float(record.get("cpu_user_s") or 0.0) + float(record.get("cpu_system_s") or 0.0)
+
+
 def is_ok(record: Mapping[str, Any]) -> bool:
     """Whether a record as read (or a row made of one) is of a cell that ran to the end; a record without a
     status is of a run that never finished writing it."""

@@ -24,10 +24,11 @@ from typing import Any
 
 from bench.decide.macrobound import macro_f1_bound
 from bench.decide.rank import frugality_sort, key_order, rank_records
-from bench.decide.stopping import MACRO_COLUMN, decide
-from bench.run.footprint import FOOTPRINT, cpu_s
+from bench.decide.stopping import decide
+from bench.run.footprint import FOOTPRINT
 from bench.run.frugal import DEFAULTS, gate_verdict
 from bench.run.frugalcell import conditions_of
+from bench.run.record import cpu_s
 from bench.run.results import read_records, resolve_run, scenario_of
 from bench.run.runview import current_records
 
@@ -132,11 +133,11 @@ def _decision_rows(samples: list[dict[str, Any]]) -> tuple[list[dict[str, float]
     if not samples or "correct" not in scores[0]:
         return scores, None
     gold = [str(s["gold"]) for s in samples]
-    bound = macro_f1_bound(gold, [s.get("also") or [] for s in samples])
-    if bound is not None:
-        for row, sample, label in zip(scores, samples, gold, strict=True):
-            row[MACRO_COLUMN] = bound.item_value(label, sample.get("prediction"), sample.get("also") or ())
-    return scores, bound
+    also = [s.get("also") or [] for s in samples]
+    bound = macro_f1_bound(gold, also)
+    if bound is None:
+        return scores, None
+    return bound.with_values(scores, gold, [s.get("prediction") for s in samples], also), bound
 
 
 def _walk(samples: dict[str, list[dict[str, Any]]], gate: dict[str, Any], alpha: float, batch: int

@@ -78,9 +78,42 @@ def test_frugal_run_probes_then_skips_the_costlier_candidate_and_reports_its_foo
     assert footprint["items_scored"] == 12 and footprint["items_full_evaluation"] == 24
     assert footprint["saved_cpu_s_estimate"] == pytest.approx(skipped["sequential"]["cpu_s_saved_estimate"])
     assert 0 < footprint["saved_share_estimate"] < 1
+    # The probe's process scored the quality too: no second process loaded and fitted the model.
+    assert scored["probe_process_kept"] is True
+    assert (run_dir / "cells" / f"{scored['cell_id']}.probe").is_dir()
+    assert not (run_dir / "cells" / scored["cell_id"]).exists()
+    assert not _cells_alive(run_dir)
     assert "benchmark footprint" in output and "(estimate)" in output
     report = (run_dir / "report.md").read_text(encoding="utf-8")
     assert "pas nécessaire" in report
+
+
+def _cells_alive(run_dir: Path) -> list[int]:
+    """Processes still running a cell of this run (a kept probe must never outlive its run)."""
+    import psutil
+
+    alive = []
+    for process in psutil.process_iter(["cmdline"]):
+        with contextlib.suppress(psutil.Error):
+            if any(str(run_dir) in part for part in process.info["cmdline"] or []):
+                alive.append(process.pid)
+    return alive
+
+
+def test_without_memory_to_spare_the_probe_ends_and_the_quality_pass_loads_the_model_again(
+        workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench.run import heldcell
+
+    monkeypatch.setattr(heldcell, "MIN_FREE_FRACTION", 2.0)  # never enough: no probe is kept
+    _run("run", "--suite", "quick", "--threads", "1", "--frugal", "--score-all", "--probe-items", "3")
+    run_dir = (workspace / "results" / "latest").resolve()
+    records = _lines(run_dir / "records.jsonl")
+    assert len(records) == 2 and not any(r.get("probe_process_kept") for r in records)
+    for record in records:  # a second process per candidate, with the same answers as a kept probe gives
+        assert (run_dir / "cells" / record["cell_id"]).is_dir()
+        assert record["sequential"]["items_from_probe"] == 3
+        assert record["quality_sets"]["test"]["macro_f1"]["n"] == 12
+    assert not _cells_alive(run_dir)
 
 
 def test_score_all_scores_the_costlier_candidate_too(workspace: Path) -> None:
@@ -88,6 +121,7 @@ def test_score_all_scores_the_costlier_candidate_too(workspace: Path) -> None:
     records = _lines((workspace / "results" / "latest").resolve() / "records.jsonl")
     assert len(records) == 2 and not any(r.get("not_needed") for r in records)
     assert all(r["quality_sets"]["test"]["macro_f1"]["n"] == 12 for r in records)
+    assert all(r["probe_process_kept"] for r in records)
 
 
 def test_a_full_run_reports_its_footprint_without_savings(workspace: Path) -> None:

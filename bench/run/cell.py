@@ -16,11 +16,12 @@ import socket
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from bench.run.lifeline import die_with_parent
+from bench.run.lifeline import READY_FD_ENV, die_with_parent
 from bench.run.offline import enforce_offline
 
 die_with_parent()  # a killed runner takes its cell along
@@ -42,7 +43,7 @@ from bench.measure.memory import RssSampler, peak_rss_mb, rss_mb  # noqa: E402
 from bench.measure.threads import cap_loaded_pools, cpu_affinity, os_threads, thread_env  # noqa: E402
 from bench.methods import MethodContext, get_method  # noqa: E402
 from bench.run import failures  # noqa: E402
-from bench.run.record import CellJob  # noqa: E402
+from bench.run.record import CellJob, FrugalJob  # noqa: E402
 from bench.run.samplefile import write_samples  # noqa: E402
 from bench.runtimes import get_runtime, offline_spec  # noqa: E402
 from bench.spec.errors import BenchError  # noqa: E402
@@ -74,8 +75,13 @@ class Window:
         self.tokens_after = TokenCounts.read(self.method)
 
 
-def run_cell(job: CellJob, samples_path: Path, startup_s: float,
-             timings_path: Path | None = None) -> dict[str, Any]:
+AfterProbe = Callable[[dict[str, Any]], FrugalJob | None]
+
+
+def run_cell(job: CellJob, samples_path: Path, startup_s: float, timings_path: Path | None = None,
+             after_probe: AfterProbe | None = None) -> dict[str, Any] | None:
+    """The cell's result. A kept probe (`after_probe`, bench.run.heldcell) hands its result over, then
+    scores the quality job it is given with the model it has loaded and fitted, or returns None without one."""
     sampler = RssSampler().start()
     phases: dict[str, float] = {"startup_s": startup_s}
     spec, method_name, scenario = job.model, job.method, job.scenario
@@ -122,16 +128,8 @@ def run_cell(job: CellJob, samples_path: Path, startup_s: float,
 
     frugal = job.frugal  # None: full evaluation; else bench.run.frugal's probe or sequential quality
     if frugal is not None and frugal.mode == "quality":  # the costs were measured by the probe
-        from bench.run.frugalcell import score_sequentially
-
         sampler.stop()
-        t0 = time.perf_counter()
-        out.update(score_sequentially(task, samples_path, frugal, method.predict, resamples=job.resamples,
-                                      seed=job.seed))
-        out["hardware"] = _hardware(threads)
-        phases["scoring_s"] = time.perf_counter() - t0
-        out["phase_times_s"] = phases
-        return out
+        return _sequential(out, phases, task, samples_path, frugal, method, job)
     test = task.splits["test"][:frugal.probe_items] if frugal is not None else task.splits["test"]
     window = Window(meter, sampler, method)
     inputs = [item.text for item in test]
@@ -172,6 +170,28 @@ def run_cell(job: CellJob, samples_path: Path, startup_s: float,
     else:
         out.update(_score(task, loop.predictions, samples_path, predict_all, resamples=job.resamples, seed=job.seed))
     out["hardware"] = _hardware(threads)
+    phases["scoring_s"] = time.perf_counter() - t0
+    out["phase_times_s"] = phases
+    if frugal is None or after_probe is None:
+        return out
+    quality = after_probe(out)
+    if quality is None:
+        return None
+    kept = {"method": method_name, "scenario": scenario, "n_train_items": out["n_train_items"],
+            "n_dev_items": out["n_dev_items"], "n_test_items": out["n_test_items"]}
+    quality = quality.model_copy(update={"known": out["probe_predictions"]})
+    return _sequential(kept, {}, task, samples_path, quality, method, job)
+
+
+def _sequential(out: dict[str, Any], phases: dict[str, float], task: Task, samples_path: Path, frugal: FrugalJob,
+                method: Any, job: CellJob) -> dict[str, Any]:
+    """Frugal evaluation's quality pass (bench.run.frugalcell) with the method already fitted."""
+    from bench.run.frugalcell import score_sequentially
+
+    t0 = time.perf_counter()
+    out.update(score_sequentially(task, samples_path, frugal, method.predict, resamples=job.resamples,
+                                  seed=job.seed))
+    out["hardware"] = _hardware(job.threads)
     phases["scoring_s"] = time.perf_counter() - t0
     out["phase_times_s"] = phases
     return out
@@ -258,6 +278,21 @@ def _interfaces() -> list[str] | None:
         return None
 
 
+def _hand_over(result_path: Path) -> AfterProbe:
+    """A kept probe's hand-over: write the probe's result, say so to the runner, wait for a quality job."""
+    ready_fd = int(os.environ[READY_FD_ENV])
+
+    def after_probe(out: dict[str, Any]) -> FrugalJob | None:
+        write_result(result_path, {"status": "ok", **out, "peak_rss_cell_mb": peak_rss_mb(),
+                                   "network_interfaces": _interfaces()})
+        os.write(ready_fd, b"ready\n")
+        os.close(ready_fd)
+        line = sys.stdin.readline()  # blocks, taking no CPU, until the runner decides
+        return FrugalJob.model_validate_json(line) if line.strip() else None
+
+    return after_probe
+
+
 def write_result(path: Path, result: dict[str, Any]) -> None:
     """Whole or not at all: a temporary file, fsynced, then renamed over RESULT.json."""
     tmp = path.with_name(path.name + ".tmp")
@@ -270,7 +305,11 @@ def main(argv: list[str]) -> int:
     cell_path, result_path, samples_path = (Path(a) for a in argv[1:4])
     try:
         job = CellJob.read(cell_path)
-        result = {"status": "ok", **run_cell(job, samples_path, startup_s, result_path.parent / TIMINGS)}
+        after_probe = _hand_over(result_path) if job.frugal is not None and job.frugal.hold else None
+        out = run_cell(job, samples_path, startup_s, result_path.parent / TIMINGS, after_probe)
+        if out is None:  # a kept probe let go: its result is already on disk
+            return 0
+        result = {"status": "ok", **out}
     except Exception as exc:  # the cell fails alone; the parent records why
         result = {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "failure": failures.of_exception(exc),
                   "traceback": traceback.format_exc(limit=8)}

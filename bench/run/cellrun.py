@@ -27,7 +27,7 @@ from bench.fsio import WriteFailed, write_all
 from bench.measure.memory import MB, maxrss_to_mb, peak_rss_mb
 from bench.measure.threads import thread_env
 from bench.run import failures, netns
-from bench.run.lifeline import PARENT_ENV
+from bench.run.lifeline import PARENT_ENV, READY_FD_ENV
 from bench.run.plan import Cell
 from bench.run.record import SCHEMA_VERSION, CellJob, EnergyJob, FrugalJob, ItemCaps
 from bench.run.settings import RunSettings
@@ -68,7 +68,7 @@ def cell_job(cell: Cell, settings: RunSettings, run_dir: Path) -> CellJob:
         scenario=cell.scenario, batch_size=settings.batch_size, parallel=settings.parallel)
 
 
-def _base_record(cell: Cell, settings: RunSettings, run_id: str) -> dict[str, Any]:
+def base_record(cell: Cell, settings: RunSettings, run_id: str) -> dict[str, Any]:
     spec = cell.task.spec
     return {
         "schema_version": SCHEMA_VERSION, "run_id": run_id, "cell_id": cell.id, "task": cell.task.name,
@@ -201,7 +201,7 @@ def _log_tail(path: Path, lines: int = 6) -> list[str]:
     return rows[-lines:]
 
 
-def _prepare(cell: Cell, settings: RunSettings, run_dir: Path, frugal: dict[str, Any] | None = None) -> Path:
+def prepare(cell: Cell, settings: RunSettings, run_dir: Path, frugal: dict[str, Any] | None = None) -> Path:
     """The cell's working folder, cleared of what an interrupted attempt left, with its cell.json.
 
     `frugal` (bench.run.frugal): the cell only probes costs (in a folder of its own) or only scores quality.
@@ -222,20 +222,27 @@ def _prepare(cell: Cell, settings: RunSettings, run_dir: Path, frugal: dict[str,
     return work
 
 
-def _spawn(work: Path, settings: RunSettings) -> subprocess.Popen[bytes]:
-    """The cell's process, in a network namespace of its own where the OS allows it (bench.run.netns)."""
+def spawn(work: Path, settings: RunSettings, ready_fd: int | None = None) -> subprocess.Popen[bytes]:
+    """The cell's process, in a network namespace of its own where the OS allows it (bench.run.netns).
+
+    `ready_fd`: a kept cell (bench.run.heldcell) says on it that its probe is done, then waits on stdin.
+    """
     command = [*(netns.namespace_prefix() or ()), sys.executable, "-m", "bench.run.cell", str(work / "cell.json"),
                str(work / "result.json"), str(work / "samples.jsonl")]
+    env = _child_env(settings.threads, settings.pin_cpus)
+    if ready_fd is not None:
+        env[READY_FD_ENV] = str(ready_fd)
     try:
         log = (work / "cell.log").open("wb")
     except OSError as exc:
         raise WriteFailed(work / "cell.log", exc) from exc
     with log:
-        return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                env=_child_env(settings.threads, settings.pin_cpus), start_new_session=True)
+        return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+                                stdin=subprocess.PIPE if ready_fd is not None else None,
+                                pass_fds=(ready_fd,) if ready_fd is not None else ())
 
 
-def _outcome(work: Path, code: int, watchdog_reason: str | None, run_dir: Path) -> dict[str, Any]:
+def outcome(work: Path, code: int, watchdog_reason: str | None, run_dir: Path) -> dict[str, Any]:
     """What the cell left: its result, or why there is none and whose fault that is."""
     log_path = work / "cell.log"
     if watchdog_reason is not None:
@@ -257,7 +264,7 @@ def _outcome(work: Path, code: int, watchdog_reason: str | None, run_dir: Path) 
     return result
 
 
-def _samples(work: Path, record: dict[str, Any], run_id: str, cell: Cell) -> list[dict[str, Any]]:
+def read_samples(work: Path, record: dict[str, Any], run_id: str, cell: Cell) -> list[dict[str, Any]]:
     from bench.report.benchjson import stats_from_ns
 
     samples: list[dict[str, Any]] = []
@@ -277,31 +284,37 @@ def run_one(cell: Cell, settings: RunSettings, run_dir: Path, run_id: str,
     The record's committed samples are in record["_samples"]; `commit` writes both. A file of the run that
     cannot be written raises WriteFailed: the run stops there, and --resume finishes it once that is fixed.
     """
-    work = _prepare(cell, settings, run_dir, frugal)
-    pid_file = work / "child.json"
-    record = _base_record(cell, settings, run_id)
-    record["started_at"] = dt.datetime.now(dt.UTC).isoformat()
+    work = prepare(cell, settings, run_dir, frugal)
+    record = base_record(cell, settings, run_id)
     started = time.perf_counter()
     try:
-        child = _spawn(work, settings)
+        child = spawn(work, settings)
     except OSError as exc:  # fork or exec refused (no memory, no process slot...): not the model's doing
-        record.update(status="failed", error=f"infrastructure: the cell process could not start ({exc})",
-                      failure=failures.INFRASTRUCTURE, wall_s=time.perf_counter() - started, n_samples=0,
-                      _samples=[])
-        return record
+        return spawn_failed(record, exc, started)
+    code, usage, reason = watch_until_exit(child, work, settings)
+    return finish(record, cell, settings, work, run_dir, run_id, started, code, usage, reason)
+
+
+def spawn_failed(record: dict[str, Any], exc: OSError, started: float) -> dict[str, Any]:
+    record.update(status="failed", error=f"infrastructure: the cell process could not start ({exc})",
+                  failure=failures.INFRASTRUCTURE, wall_s=time.perf_counter() - started, n_samples=0, _samples=[])
+    return record
+
+
+def watch_until_exit(child: subprocess.Popen[bytes], work: Path,
+                     settings: RunSettings) -> tuple[int, Any, str | None]:
+    """Wait for the cell's process to end under its watchdog; its exit code, resource usage and, when the
+    watchdog killed it, why. An interruption kills the cell (it is not recorded) and propagates."""
+    pid_file = work / "child.json"
     watchdog = Watchdog(child.pid, settings.cell_timeout_s, settings.memory_cap_mb)
     try:
-        with contextlib.suppress(psutil.Error, OSError):
-            pid_file.write_text(json.dumps({"pid": child.pid, "create_time": psutil.Process(child.pid).create_time()}),
-                                encoding="utf-8")
+        note_pid(child, work)
         watchdog.start()
         # Wait without reaping: the process group id stays ours until the watchdog is stopped.
         os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)
     except BaseException:  # interrupted: the cell dies with the run and is not recorded
         watchdog.stop()
-        _kill_group(child.pid)
-        os.wait4(child.pid, 0)
-        child.returncode = -signal.SIGKILL
+        kill_and_reap(child)
         pid_file.unlink(missing_ok=True)
         raise
     watchdog.stop()
@@ -309,6 +322,27 @@ def run_one(cell: Cell, settings: RunSettings, run_dir: Path, run_id: str,
     _, status, usage = os.wait4(child.pid, 0)
     child.returncode = os.waitstatus_to_exitcode(status)
     pid_file.unlink(missing_ok=True)
+    return child.returncode, usage, watchdog.reason
+
+
+def note_pid(child: subprocess.Popen[bytes], work: Path) -> None:
+    """Where a runner killed with -9 finds the cell it left (`_stop_orphan`)."""
+    with contextlib.suppress(psutil.Error, OSError):
+        (work / "child.json").write_text(
+            json.dumps({"pid": child.pid, "create_time": psutil.Process(child.pid).create_time()}), encoding="utf-8")
+
+
+def kill_and_reap(child: subprocess.Popen[bytes]) -> None:
+    _kill_group(child.pid)
+    with contextlib.suppress(ChildProcessError):
+        os.wait4(child.pid, 0)
+    child.returncode = -signal.SIGKILL
+
+
+def finish(record: dict[str, Any], cell: Cell, settings: RunSettings, work: Path, run_dir: Path, run_id: str,
+           started: float, code: int, usage: Any, reason: str | None) -> dict[str, Any]:
+    """The record of a cell whose process has ended: kernel figures, the cell's result (or why there is
+    none), its samples."""
     record["wall_s"] = time.perf_counter() - started
     record["finished_at"] = dt.datetime.now(dt.UTC).isoformat()
     # Kernel figure for the reaped child, kept for cells that die without a result. Linux carries the
@@ -320,11 +354,11 @@ def run_one(cell: Cell, settings: RunSettings, run_dir: Path, run_id: str,
     record["cpu_system_s"] = usage.ru_stime
     if settings.memory_cap_mb is not None:
         record["memory_cap_mb"] = settings.memory_cap_mb
-    record.update(_outcome(work, child.returncode, watchdog.reason, run_dir))
+    record.update(outcome(work, code, reason, run_dir))
     samples: list[dict[str, Any]] = []
     if record["status"] == "ok":
         try:
-            samples = _samples(work, record, run_id, cell)
+            samples = read_samples(work, record, run_id, cell)
         except (OSError, ValueError) as exc:
             record.update(status="failed", error=f"infrastructure: the cell's samples could not be read ({exc})",
                           failure=failures.INFRASTRUCTURE)

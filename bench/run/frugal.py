@@ -1,7 +1,9 @@
 """Frugal evaluation: reach the decision of a full run while scoring far fewer items.
 
-1. Probe: every candidate's costs are measured first, in a cell of its own (load, fit, warm-up, then the
-   usual measurement window over the first `probe_items` test items). These are the costs on record.
+1. Probe: every candidate of a task has its costs measured first, in a cell of its own (load, fit, warm-up,
+   then the usual measurement window over the first `probe_items` test items). These are the costs on
+   record. The probe's process then waits, model loaded and fitted, for its quality pass
+   (bench.run.heldcell), so that no model is loaded or fitted twice.
 2. Per task, the candidates are taken in the order of the frugality key (bench.decide.rank.frugality_sort over
    the probes) and their quality is scored sequentially (bench.run.frugalcell), the probe's answers to its
    first items counting as the first answers of the main test set: each set stops as soon as its
@@ -23,8 +25,9 @@ from typing import Any
 from bench.run import failures
 from bench.run.cellrun import cell_items, run_one
 from bench.run.durable import append_block
+from bench.run.heldcell import HeldCell, probe_and_hold
 from bench.run.plan import Cell
-from bench.run.record import cpu_s
+from bench.run.record import FrugalJob, cpu_s
 from bench.run.settings import RunSettings
 
 PROBES = "probes.jsonl"
@@ -88,6 +91,7 @@ def merged(probe: dict[str, Any], quality: dict[str, Any]) -> dict[str, Any]:
                            "probe_wall_s": probe.get("wall_s"), "quality_wall_s": quality.get("wall_s")}
     for name in ("cpu_user_s", "cpu_system_s", "wall_s"):
         record[name] = float(probe.get(name) or 0.0) + float(quality.get(name) or 0.0)
+    record["probe_process_kept"] = bool(quality.get("probe_process_kept"))  # loaded and fitted once
     return record
 
 
@@ -116,43 +120,64 @@ def not_needed(probe: dict[str, Any], passing: str, sizes: dict[str, int]) -> di
 def run_frugal(cells: list[Cell], settings: RunSettings, run_dir: Path, run_id: str,
                committed: dict[str, dict[str, Any]], commit: Commit,
                on_start: Callable[[Cell], None] | None = None) -> None:
-    """Probe every cell without a record, then score task by task in cost order (see the module's doc).
+    """Task by task: probe every cell without a record, then score in cost order (see the module's doc).
 
     `committed`: the current record of each cell already done (a resumed run counts its verdicts).
     """
     frugal = {**DEFAULTS, **(settings.frugal or {})}
     probes = read_probes(run_dir)
-    for cell in cells:
-        if cell.id in committed or (cell.id in probes and not failures.retryable(probes[cell.id])):
-            continue
-        if on_start is not None:
-            on_start(cell)
-        probe = run_one(cell, settings, run_dir, run_id, {**frugal, "mode": "probe"})
-        probe.pop("_samples", None)
-        append_block(run_dir / PROBES, [probe])
-        probes[cell.id] = probe
     by_task: dict[str, list[Cell]] = {}
     for cell in cells:
         by_task.setdefault(cell.task.name, []).append(cell)
     for task_cells in by_task.values():
-        passing: str | None = None
-        for cell in order(task_cells, probes, str(frugal["key"])):
-            if cell.id in committed:
-                if passing is None and gate_verdict(committed[cell.id]) == "pass":
-                    passing = cell.model.id
-                continue
-            probe = probes[cell.id]
-            if probe.get("status") != "ok":  # the model could not even serve a few requests
-                commit(cell, {**costs_of(probe), "n_samples": 0, "_samples": []})
-                continue
-            if passing is not None and not frugal["score_all"]:
-                commit(cell, not_needed(probe, passing, set_sizes(cell, settings)))
-                continue
-            if on_start is not None:
-                on_start(cell)
-            quality = run_one(cell, settings, run_dir, run_id, {**frugal, "mode": "quality", "gate": probe["gate"],
-                                                                "known": probe.get("probe_predictions")})
-            record = merged(probe, quality)
-            commit(cell, record)
-            if passing is None and gate_verdict(record) == "pass":
+        held: dict[str, HeldCell] = {}
+        try:
+            for cell in task_cells:
+                if cell.id in committed or (cell.id in probes and not failures.retryable(probes[cell.id])):
+                    continue
+                if on_start is not None:
+                    on_start(cell)
+                probe, kept = probe_and_hold(cell, settings, run_dir, run_id, frugal)
+                probe.pop("_samples", None)
+                append_block(run_dir / PROBES, [probe])
+                probes[cell.id] = probe
+                if kept is not None:
+                    held[cell.id] = kept
+            _score_in_order(task_cells, probes, held, frugal, settings, run_dir, run_id, committed, commit, on_start)
+        finally:  # a cell not asked for its quality (or an interrupted run) ends here
+            for kept in held.values():
+                kept.release()
+
+
+def _score_in_order(task_cells: list[Cell], probes: dict[str, dict[str, Any]], held: dict[str, HeldCell],
+                    frugal: dict[str, Any], settings: RunSettings, run_dir: Path, run_id: str,
+                    committed: dict[str, dict[str, Any]], commit: Commit,
+                    on_start: Callable[[Cell], None] | None) -> None:
+    """The task's candidates cheapest first: each scored until decided, or "not needed" once one passes."""
+    passing: str | None = None
+    for cell in order(task_cells, probes, str(frugal["key"])):
+        if cell.id in committed:
+            if passing is None and gate_verdict(committed[cell.id]) == "pass":
                 passing = cell.model.id
+            continue
+        probe = probes[cell.id]
+        kept = held.pop(cell.id, None)
+        if probe.get("status") != "ok":  # the model could not even serve a few requests
+            commit(cell, {**costs_of(probe), "n_samples": 0, "_samples": []})
+            continue
+        if passing is not None and not frugal["score_all"]:
+            if kept is not None:
+                kept.release()
+            commit(cell, not_needed(probe, passing, set_sizes(cell, settings)))
+            continue
+        if on_start is not None:
+            on_start(cell)
+        job = {**frugal, "mode": "quality", "gate": probe["gate"]}
+        if kept is not None:  # the probe's process, model loaded and fitted, scores it
+            quality = kept.score(FrugalJob(**job).model_dump_json())
+        else:  # a probe of an earlier attempt, or not kept for want of memory: load it again
+            quality = run_one(cell, settings, run_dir, run_id, {**job, "known": probe.get("probe_predictions")})
+        record = merged(probe, quality)
+        commit(cell, record)
+        if passing is None and gate_verdict(record) == "pass":
+            passing = cell.model.id

@@ -12,6 +12,8 @@ import signal
 import sys
 
 PARENT_ENV = "FRUGAL_BENCH_RUNNER_PID"
+# A kept cell (bench.run.heldcell) writes one line on this file descriptor once its probe is on disk.
+READY_FD_ENV = "FRUGAL_BENCH_READY_FD"
 PR_SET_PDEATHSIG = 1
 
 

@@ -53,6 +53,8 @@ class FrugalJob(BaseModel):
     gate: dict[str, Any] | None = None  # quality mode: the task's gate, per test set
     # Quality mode: the probe's answers to the first test items (item id -> prediction), not asked again.
     known: dict[str, Any] | None = None
+    # Probe mode: once the probe is on disk, wait on stdin for the quality job (bench.run.heldcell).
+    hold: bool = False
 
 
 class CellJob(BaseModel):

@@ -13,7 +13,7 @@ from bench.run.cellrun import cell_job
 from bench.run.durable import commit
 from bench.run.plan import load_models, load_tasks, plan_cells
 from bench.run.record import SCHEMA_VERSION, CellJob, parse_record, upgrade
-from bench.run.results import RECORDS, SAMPLES, read_records_checked
+from bench.run.results import RECORDS, SAMPLES, load_records, read_records_checked
 from bench.run.settings import RunSettings
 from bench.spec.config import SuiteSpec
 
@@ -67,3 +67,25 @@ def test_a_malformed_record_is_refused_before_anything_is_written(tmp_path: Path
     assert not (tmp_path / RECORDS).exists() and not (tmp_path / SAMPLES).exists()
     commit(tmp_path, {**upgrade(V1), "_samples": [{"item_id": "a"}]})
     assert read_records_checked(tmp_path)[0][0]["schema_version"] == SCHEMA_VERSION
+
+
+def test_a_renamed_field_is_read_under_its_current_name_only() -> None:
+    record = upgrade({**V1, "throughput_rps": 12.5})
+    assert record["throughput_requests_per_s"] == 12.5 and "throughput_rps" not in record
+    both = upgrade({**V1, "throughput_rps": 1.0, "throughput_requests_per_s": 2.0})
+    assert both["throughput_requests_per_s"] == 2.0  # the current name wins
+    assert parse_record({**V1, "throughput_rps": 12.5}).throughput_requests_per_s == 12.5
+
+
+def test_a_typed_record_survives_records_jsonl(tmp_path: Path) -> None:
+    record = parse_record({**upgrade(V1), "energy_wh_per_1000_requests": 0.25, "peak_rss_mb": 310.0,
+                           "gate": {"metric": "macro_f1", "min": 0.6, "sets": {"test": 0.6}},
+                           "energy_method": {"measured": False, "cpu": "estimate", "tdp_w": 15},
+                           "unscored_sets": ["hard"], "phase_times_s": {"load_s": 1.5}})
+    commit(tmp_path, record.as_dict())
+    again = load_records(tmp_path)
+    assert again == [record]
+    assert again[0].gate is not None and again[0].gate.sets == {"test": 0.6}
+    assert again[0].energy_method is not None and again[0].energy_method.model_extra == {"tdp_w": 15}
+    assert again[0].model_extra is not None and again[0].model_extra["phase_times_s"] == {"load_s": 1.5}
+

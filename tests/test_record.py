@@ -9,6 +9,10 @@ import pytest
 from faultkit import trained_model, write_workspace
 from pydantic import ValidationError
 
+from bench.decide.projection import parse_volume
+from bench.decide.rank import rank_records
+from bench.report import markdown
+from bench.report.document import build_document
 from bench.run.cellrun import cell_job
 from bench.run.durable import commit
 from bench.run.plan import load_models, load_tasks, plan_cells
@@ -89,3 +93,26 @@ def test_a_typed_record_survives_records_jsonl(tmp_path: Path) -> None:
     assert again[0].energy_method is not None and again[0].energy_method.model_extra == {"tdp_w": 15}
     assert again[0].model_extra is not None and again[0].model_extra["phase_times_s"] == {"load_s": 1.5}
 
+
+def test_an_old_record_gives_the_figures_of_a_current_one(tmp_path: Path) -> None:
+    """The same cell written by the first format (no version, `throughput_rps`) and by the current one."""
+    costs = {"energy_wh_per_1000_requests": 0.4, "co2_g_per_1000_requests": 0.02, "peak_rss_mb": 300.0,
+             "latency_p95_ms": 12.0, "threads": 1, "gate": {"metric": "macro_f1", "min": 0.6},
+             "energy_method": {"measured": False, "cpu": "estimate", "carbon_intensity_g_per_kwh": 50.0}}
+    old = {**V1, **costs, "throughput_rps": 80.0}
+    score = {**V1["quality"]["macro_f1"], "method": "percentile"}
+    current = {**V1, **costs, "schema_version": SCHEMA_VERSION, "throughput_requests_per_s": 80.0,
+               "quality": {"macro_f1": score}, "quality_sets": {"test": {"macro_f1": score}},
+               "n_items_by_set": {"test": 40}}
+    reports = []
+    for name, record in (("old", old), ("current", current)):
+        run_dir = tmp_path / name
+        run_dir.mkdir()
+        (run_dir / RECORDS).write_text(json.dumps(record) + "\n", encoding="utf-8")
+        records = load_records(run_dir)
+        rankings = rank_records(records)
+        assert rankings[0].recommended == "m" and rankings[0].row("m")["throughput_requests_per_s"] == 80.0
+        title, blocks = build_document(records, {"run_id": "r"}, rankings, {}, run_dir, lang="en",
+                                       volume=parse_volume(1e6))
+        reports.append(markdown.render(title, blocks))
+    assert reports[0] == reports[1]

@@ -16,7 +16,19 @@ from bench.report.document import build_document
 from bench.run.cellrun import cell_job
 from bench.run.durable import commit
 from bench.run.plan import load_models, load_tasks, plan_cells
-from bench.run.record import SCHEMA_VERSION, CellJob, parse_record, upgrade
+from bench.run.record import (
+    CO2_G_PER_1000,
+    ENERGY_WH_PER_1000,
+    LATENCY_P50_MS,
+    LATENCY_P95_MS,
+    PEAK_RSS_MB,
+    SCHEMA_VERSION,
+    THROUGHPUT,
+    CellJob,
+    CellRecord,
+    parse_record,
+    upgrade,
+)
 from bench.run.results import RECORDS, SAMPLES, load_records, read_records_checked
 from bench.run.settings import RunSettings
 from bench.spec.config import SuiteSpec
@@ -79,6 +91,11 @@ def test_a_renamed_field_is_read_under_its_current_name_only() -> None:
     both = upgrade({**V1, "throughput_rps": 1.0, "throughput_requests_per_s": 2.0})
     assert both["throughput_requests_per_s"] == 2.0  # the current name wins
     assert parse_record({**V1, "throughput_rps": 12.5}).throughput_requests_per_s == 12.5
+
+
+def test_the_column_names_readers_use_are_fields_of_the_record() -> None:
+    names = {ENERGY_WH_PER_1000, CO2_G_PER_1000, PEAK_RSS_MB, LATENCY_P50_MS, LATENCY_P95_MS, THROUGHPUT}
+    assert names <= set(CellRecord.model_fields)
 
 
 def test_a_typed_record_survives_records_jsonl(tmp_path: Path) -> None:

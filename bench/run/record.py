@@ -222,11 +222,6 @@ class CellRecord(BaseModel):
         """Whether the cell ran to the end (see `is_ok`)."""
         return self.status == "ok"
 
-    @property
-    def cpu_s(self) -> float:
-        """CPU seconds (user + system) the cell used; 0 when the record says nothing."""
-        return (self.cpu_user_s or 0.0) + (self.cpu_system_s or 0.0)
-
     def as_dict(self) -> dict[str, Any]:
         """The record as it would be written: the fields it was given (defaults it never stated left out)."""
         return {"schema_version": self.schema_version, **self.model_dump(mode="json", exclude_unset=True)}

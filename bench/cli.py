@@ -81,9 +81,9 @@ def install(models_file: ModelsOpt = Path("models.yaml"), tasks_dir: TasksOpt = 
 
 def _print_interrupted(stop: Any, run_dir: Path, total: int, paths: list[Path]) -> None:
     """After SIGINT/SIGTERM: what is kept, and the exact command that finishes the run."""
-    from bench.run.results import read_records
+    from bench.run.results import load_records
 
-    done = len({r["cell_id"] for r in read_records(run_dir)})
+    done = len({r.cell_id for r in load_records(run_dir)})
     options = [f"{flag} {path}" for flag, path, default in zip(
         ("--results", "--models-file", "--tasks-dir"), paths, ("results", "models.yaml", "tasks"), strict=True)
         if path != Path(default)]
@@ -193,14 +193,14 @@ def _run_cells(started: Any, key: str, paths: list[Path]) -> None:
     from bench.report import build_report
     from bench.report.benchjson import write_benchmark_json
     from bench.run.netns import NAMESPACE, isolation_mode
-    from bench.run.results import point_latest, read_records
+    from bench.run.results import load_records, point_latest
     from bench.run.runner import RunInterrupted, run_cells
     from bench.run.runview import load_run
 
     run_dir, cells, settings = started.run_dir, started.cells, started.settings
     for warning in started.warnings:
         console.print(f"[yellow]warning:[/] {escape(warning)}")
-    done = {r["cell_id"] for r in read_records(run_dir)}
+    done = {r.cell_id for r in load_records(run_dir)}
     console.print(f"run {run_dir.name}: {len(cells)} cells ({len(done)} already recorded), suite '{settings.suite}', "
                   f"{settings.threads} threads, results in {run_dir}")
     console.print("network: each cell runs in a network namespace of its own, without any interface"

@@ -7,13 +7,14 @@ infinities are refused everywhere, since every comparison with them is false and
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import typer
 
 from bench.decide.frugality_keys import FRUGALITY
 from bench.kinds import METRICS_BY_KIND
+from bench.run.record import CellRecord
 from bench.spec.errors import BenchError
 
 N = TypeVar("N", int, float)
@@ -85,14 +86,14 @@ def parse_gates(values: list[str]) -> dict[str, tuple[str, float]]:
 
 
 def check_gates(gates: Mapping[str, tuple[str, float]], manifest: Mapping[str, Any],
-                records: list[dict[str, Any]]) -> None:
+                records: Sequence[CellRecord]) -> None:
     """A gate must name a task of the run and a metric that task is scored with."""
     tasks: dict[str, set[str]] = {}
     for name, info in (manifest.get("tasks") or {}).items():
         kind = info.get("kind") if isinstance(info, Mapping) else None
         tasks[str(name)] = set(METRICS_BY_KIND.get(str(kind), ()))
     for record in records:
-        tasks.setdefault(str(record.get("task")), set()).update((record.get("quality") or {}).keys())
+        tasks.setdefault(str(record.task), set()).update(record.quality)
     for task, (metric, _) in gates.items():
         if task not in tasks:
             raise BenchError(f"--gate {task}=...: no task '{task}' in this run (tasks: {', '.join(sorted(tasks))})")

@@ -263,10 +263,11 @@ def test_compare_notes_a_not_needed_candidate_instead_of_a_regression() -> None:
     from test_test_sets import record, score
 
     from bench.decide.compare import _quality_checks
+    from bench.run.record import parse_record
 
     ref = record("big", score(0.95, 0.93, 0.97), score(0.93, 0.91, 0.95), energy=5.0)
     cand = {**ref, "quality": {}, "quality_sets": {}, "unscored_sets": ["test", "test_handwritten"],
             "not_needed": {"costlier_than": "rules", "reason": "not needed: costlier than rules, which passes"}}
-    checks = _quality_checks("extract", "big", ref, cand, 2.0)
+    checks = _quality_checks("extract", "big", parse_record(ref), parse_record(cand), 2.0)
     assert [c.verdict for c in checks] == ["note", "note"]
     assert all(c.change == "not needed" for c in checks)

@@ -127,7 +127,7 @@ def test_shards_on_different_cpu_models_are_refused_unless_kept_apart(
     assert "classée une fois par classe" in report
     # The regression gate against an unsharded reference: quality is checked, one recommendation is not made.
     reference = load_side(str(merged), workspace / "results")
-    reference.records = [{k: v for k, v in r.items() if k != "hardware_class"} for r in reference.records]
+    reference.records = [r.model_copy(update={"hardware_class": None}) for r in reference.records]
     result = compare(reference, load_side(str(merged), workspace / "results"), costs="never")
     assert not result.regressions
     assert any("ran on several hardware classes" in note for note in result.notes)

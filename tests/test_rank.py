@@ -173,8 +173,8 @@ def test_gates_from_override_records_or_manifest_and_several_tasks() -> None:
 
 
 def test_tolerates_missing_and_unknown_fields_and_keeps_the_last_record_of_a_cell() -> None:
-    sparse = {"task": "route", "model_id": "sparse", "status": "ok", "gate": GATE, "tokens_per_s": 12.0,
-              "quality": {"macro_f1": {"value": 0.9, "ci_low": 0.85, "ci_high": 0.95, "n": 100}}}
+    sparse = {"task": "route", "model_id": "sparse", "cell_id": "route__sparse", "status": "ok", "gate": GATE,
+              "tokens_per_s": 12.0, "quality": {"macro_f1": {"value": 0.9, "ci_low": 0.85, "ci_high": 0.95, "n": 100}}}
     rerun = [rec("m", 0.5, status="failed", error="first try"), rec("m", 0.9, energy=0.1)]
     ranking = one([sparse, *rerun])
     assert ranking.verdicts() == {"m": "pass", "sparse": "pass"}

@@ -21,7 +21,7 @@ from bench.report import build_report, markdown
 from bench.report.charts import CHART_KINDS, chart_paths
 from bench.report.document import build_document
 from bench.report.i18n import LANGS, STRINGS, count, interval, num, points, ratio
-from bench.run.results import read_records
+from bench.run.results import load_records
 
 FIXTURE = Path(__file__).parent / "fixtures" / "run_small"
 TASKS = ("classify_mail", "summarise_notes")
@@ -54,7 +54,7 @@ def english(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def text_only(run_dir: Path, lang: str = "en", **options: Any) -> str:
     """The Markdown report without drawing the charts (for variants of key and gate)."""
-    records = read_records(run_dir)
+    records = load_records(run_dir)
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     rankings = rank_records(records, key=options.get("key", "energy"), gates=options.pop("gates", None),
                             manifest=manifest)

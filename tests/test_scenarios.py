@@ -19,6 +19,7 @@ from bench.decide.compare import compare
 from bench.decide.rank import rank_records
 from bench.measure.batch_loop import batch_loop
 from bench.run.plan import cell_id, scenarios_of, split_cell_id
+from bench.run.record import parse_record
 from bench.run.settings import RunSettings
 from bench.spec.errors import BenchError
 
@@ -88,12 +89,12 @@ def test_each_scenario_is_ranked_on_its_own_figures() -> None:
 
 def test_compare_keys_cells_by_scenario() -> None:
     small = rec("small", 0.95, energy=1.0)
-    reference = Side("ref", [small, _offline(small, 0.5)], {})
-    candidate = Side("new", [small, _offline(small, 0.5)], {})
+    reference = Side("ref", [parse_record(small), parse_record(_offline(small, 0.5))], {})
+    candidate = Side("new", [parse_record(small), parse_record(_offline(small, 0.5))], {})
     checks = compare(reference, candidate).checks
     assert {c.model for c in checks if c.model != "–"} == {"small", "small (offline)"}
     assert {c.what for c in checks if c.model == "–"} == {"recommended (energy)", "recommended (energy), offline"}
-    missing = compare(reference, Side("new", [small], {})).checks
+    missing = compare(reference, Side("new", [parse_record(small)], {})).checks
     assert any(c.model == "small (offline)" and c.verdict == "regression" for c in missing)
 
 
@@ -146,7 +147,7 @@ def test_the_benchmark_prints_both_scenarios_of_each_rung_on_one_line() -> None:
     single = {**rec("enc", 0.9, energy=2.0), "throughput_requests_per_s": 10.0, "cpu_time_s_per_1000_requests": 200.0}
     offline = {**_offline(single, 0.5), "throughput_requests_per_s": 40.0, "cpu_time_s_per_1000_requests": 50.0,
                "batching": {"mode": "batched", "size": 32}, "scenario_check": {"status": "match"}}
-    lines = side_by_side([single, offline, rec("alone", 0.9)])
+    lines = side_by_side([parse_record(r) for r in (single, offline, rec("alone", 0.9))])
     assert len(lines) == 2  # a header, then only the rung measured in both scenarios
     assert lines[1].startswith("route | enc | 10.0 → 40.0 (×4.00) | 200.00 → 50.00 (×0.25) | 2.0000 → 0.5000")
     assert lines[1].endswith("batched ×32 | match")

@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.run.plan import cell_id, split_cell_id
-from bench.run.record import is_ok
-from bench.run.results import read_records
+from bench.run.results import load_records
 from bench.run.samplefile import latest_samples
 
 LISTED = 5  # differing items named in the record
@@ -47,9 +46,10 @@ def check_offline(run_dir: Path, offline_id: str, samples: Sequence[Mapping[str,
     """The offline cell `offline_id` against its single-request cell in the same run."""
     task, model, _ = split_cell_id(offline_id)
     single_id = cell_id(task, model)
-    records = [r for r in read_records(run_dir) if r.get("cell_id") == single_id and is_ok(r)]
+    records = [r for r in load_records(run_dir) if r.cell_id == single_id and r.ok]
     if not records:
         return {"status": "no single-request record", "single_cell_id": single_id}
     single = latest_samples(run_dir).get(single_id, [])
-    out = compare_predictions(single, samples, records[-1].get("quality") or {}, quality)
+    single_quality = {name: score.model_dump() for name, score in records[-1].quality.items()}
+    out = compare_predictions(single, samples, single_quality, quality)
     return {**out, "single_cell_id": single_id}

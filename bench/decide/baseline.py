@@ -16,10 +16,11 @@ from bench.run.record import (
     LATENCY_P50_MS,
     LATENCY_P95_MS,
     PEAK_RSS_MB,
-    is_ok,
-    upgrade,
+    THROUGHPUT,
+    CellRecord,
+    parse_record,
 )
-from bench.run.results import read_manifest, read_records, resolve_run, write_json_atomic
+from bench.run.results import load_records, read_manifest, resolve_run, write_json_atomic
 from bench.spec.errors import BenchError
 
 BASELINE_FORMAT = "frugal-bench-baseline"
@@ -31,7 +32,7 @@ BASELINE_FIELDS = ("cell_id", "task", "task_version", "task_kind", "model_id", "
                    "n_test_items", "threads",
                    LATENCY_P50_MS, LATENCY_P95_MS, "latency_p99_ms", ENERGY_WH_PER_1000,
                    CO2_G_PER_1000, PEAK_RSS_MB, "energy_measured", "scenario",
-                   "throughput_requests_per_s", "batching", "scenario_check",
+                   THROUGHPUT, "batching", "scenario_check",
                    "wall_s")  # wall_s: balances `run --shard`, never compared
 HARDWARE_FIELDS = ("cpu_model", "cpu_logical_cores", "ram_total_gb", "machine", "os", "energy_counters_rapl")
 
@@ -41,7 +42,7 @@ class Side:
     """One side of a comparison: a run directory or a baseline file, reduced to records + provenance."""
 
     label: str
-    records: list[dict[str, Any]]
+    records: list[CellRecord]
     meta: dict[str, Any]  # run_id, suite, hardware, settings, tasks (as in a manifest)
     run_dir: Path | None = None
 
@@ -50,8 +51,8 @@ class Side:
         suite = (self.meta.get("settings") or {}).get("suite") or self.meta.get("suite")
         return str(suite) if suite else None
 
-    def by_cell(self) -> dict[str, dict[str, Any]]:
-        return {str(r["cell_id"]): r for r in self.records if r.get("cell_id")}  # a later record wins
+    def by_cell(self) -> dict[str, CellRecord]:
+        return {r.cell_id: r for r in self.records if r.cell_id}  # a later record wins
 
 
 def default_baseline(results_dir: Path, suite: str | None) -> Path:
@@ -65,7 +66,7 @@ def load_side(ref: str | Path, results_dir: Path) -> Side:
         return load_baseline(path)
     run_dir = resolve_run(results_dir, str(ref))
     manifest = read_manifest(run_dir)
-    return Side(str(manifest.get("run_id") or run_dir.name), read_records(run_dir), manifest, run_dir.resolve())
+    return Side(str(manifest.get("run_id") or run_dir.name), load_records(run_dir), manifest, run_dir.resolve())
 
 
 def load_baseline(path: Path) -> Side:
@@ -78,7 +79,7 @@ def load_baseline(path: Path) -> Side:
     if data.get("version") != BASELINE_VERSION:
         raise BenchError(f"{path}: baseline version {data.get('version')} is not supported (expected "
                          f"{BASELINE_VERSION}); recreate it with `frugal-bench compare --save-baseline`")
-    return Side(f"baseline {path}", [upgrade(r) for r in data.get("records", [])], data, None)
+    return Side(f"baseline {path}", [parse_record(r) for r in data.get("records", [])], data, None)
 
 
 def missing_baseline_message(path: Path, candidate: str) -> str:
@@ -87,16 +88,22 @@ def missing_baseline_message(path: Path, candidate: str) -> str:
             f"then commit {path}. Or compare two runs directly: frugal-bench compare RUN_A RUN_B")
 
 
+def _slim(record: CellRecord) -> dict[str, Any]:
+    """What a baseline keeps of a record: the fields it states among BASELINE_FIELDS."""
+    written = record.as_dict()
+    return {k: written[k] for k in BASELINE_FIELDS if k in written}
+
+
 def save_baseline(run_dir: Path, path: Path) -> tuple[Path, list[str]]:
     """Write the baseline of a finished run; return its path and warnings (failed cells)."""
     manifest = read_manifest(run_dir)
-    records = list({r["cell_id"]: r for r in read_records(run_dir)}.values())
-    missing = [c for c in manifest.get("cells", []) if c not in {r["cell_id"] for r in records}]
+    records = list({r.cell_id: r for r in load_records(run_dir)}.values())
+    missing = [c for c in manifest.get("cells", []) if c not in {r.cell_id for r in records}]
     if missing:
         raise BenchError(f"run {run_dir.name} is incomplete ({len(missing)} cells without a record, e.g. "
                          f"{missing[0]}): finish it first with `frugal-bench run --resume {run_dir.name}`")
-    warnings = [f"cell {r['cell_id']} failed in this run ({r.get('error')}); the baseline records it as failed"
-                for r in records if not is_ok(r)]
+    warnings = [f"cell {r.cell_id} failed in this run ({r.error}); the baseline records it as failed"
+                for r in records if not r.ok]
     hardware = manifest.get("hardware") or {}
     settings = manifest.get("settings") or {}
     document = {
@@ -109,7 +116,7 @@ def save_baseline(run_dir: Path, path: Path) -> tuple[Path, list[str]]:
                      if k in settings},
         "tasks": {name: {k: info.get(k) for k in ("version", "data_sha256", "gate")}
                   for name, info in (manifest.get("tasks") or {}).items()},
-        "records": [{k: r[k] for k in BASELINE_FIELDS if k in r} for r in records],
+        "records": [_slim(r) for r in records],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomic(path, document)

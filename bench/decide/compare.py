@@ -14,7 +14,7 @@ the provenance of the run it was taken from and one slim record per cell.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -23,8 +23,8 @@ from bench.decide.baseline import Side
 from bench.decide.hwclass import split_tasks
 from bench.kinds import LOWER_IS_BETTER
 from bench.numbers import as_float
-from bench.run.record import ENERGY_WH_PER_1000, LATENCY_P50_MS, LATENCY_P95_MS, PEAK_RSS_MB, is_ok
-from bench.run.results import scenario_of, write_json_atomic
+from bench.run.record import CellRecord, Quality
+from bench.run.results import write_json_atomic
 
 if TYPE_CHECKING:
     from bench.decide.rank import TaskRanking
@@ -52,11 +52,13 @@ class Tolerances:
         return self.per_task_quality.get(task, self.quality_points)
 
 
-# (record field, label, tolerance attribute, floor attribute, unit)
-COSTS = ((LATENCY_P50_MS, "latency p50", "latency", "latency_floor_ms", "ms"),
-         (LATENCY_P95_MS, "latency p95", "latency", "latency_floor_ms", "ms"),
-         (ENERGY_WH_PER_1000, "energy / 1000 req.", "energy", "energy_floor_wh", "Wh"),
-         (PEAK_RSS_MB, "peak memory", "memory", "memory_floor_mb", "MB"))
+# (the record's figure, label, tolerance attribute, floor attribute, unit)
+Cost = Callable[[CellRecord], float | None]
+COSTS: tuple[tuple[Cost, str, str, str, str], ...] = (
+    (lambda r: r.latency_p50_ms, "latency p50", "latency", "latency_floor_ms", "ms"),
+    (lambda r: r.latency_p95_ms, "latency p95", "latency", "latency_floor_ms", "ms"),
+    (lambda r: r.energy_wh_per_1000_requests, "energy / 1000 req.", "energy", "energy_floor_wh", "Wh"),
+    (lambda r: r.peak_rss_mb, "peak memory", "memory", "memory_floor_mb", "MB"))
 
 
 @dataclass(frozen=True)
@@ -135,24 +137,17 @@ def _comparable(reference: Side, candidate: Side) -> tuple[bool, str | None]:
     return True, None
 
 
-def _by_set(record: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-    """Scores per test set (records of older runs were upgraded when read: bench.run.record.upgrade)."""
-    return dict(record.get("quality_sets") or {})
-
-
-def _quality_checks(task: str, model: str, ref: Mapping[str, Any], cand: Mapping[str, Any],
-                    limit: float) -> list[Check]:
+def _quality_checks(task: str, model: str, ref: CellRecord, cand: CellRecord, limit: float) -> list[Check]:
     """Set by set: a metric of the first set is named as such, others as `<set>:<metric>`."""
     checks = []
-    ref_sets, cand_sets = _by_set(ref), _by_set(cand)
-    first = next(iter(ref_sets), "test")
+    first = next(iter(ref.quality_sets), "test")
     # Frugal runs leave some quality unscored on purpose (bench.run.frugal): a note, not a regression.
-    unscored = {*(ref.get("unscored_sets") or []), *(cand.get("unscored_sets") or [])}
-    for set_name, ref_q in ref_sets.items():
-        cand_q = cand_sets.get(set_name) or {}
+    unscored = {*ref.unscored_sets, *cand.unscored_sets}
+    for set_name, ref_q in ref.quality_sets.items():
+        cand_q = cand.quality_sets.get(set_name) or {}
         prefix = "" if set_name == first else f"{set_name}:"
         if set_name in unscored:
-            why = "not needed" if cand.get("not_needed") or ref.get("not_needed") else "stopped: fails on another set"
+            why = "not needed" if cand.not_needed or ref.not_needed else "stopped: fails on another set"
             checks.append(Check(task, model, f"{prefix}quality", "scored" if ref_q else "–",
                                 "scored" if cand_q else "–", why, "–", "note"))
             continue
@@ -160,13 +155,13 @@ def _quality_checks(task: str, model: str, ref: Mapping[str, Any], cand: Mapping
     return checks
 
 
-def _metric_checks(task: str, model: str, ref_q: Mapping[str, Any], cand_q: Mapping[str, Any], limit: float,
+def _metric_checks(task: str, model: str, ref_q: Quality, cand_q: Quality, limit: float,
                    prefix: str) -> list[Check]:
     checks = []
     for name, score in ref_q.items():
         metric = f"{prefix}{name}"
-        before = as_float(score.get("value"))
-        after = as_float((cand_q.get(name) or {}).get("value"))
+        before = as_float(score.value)
+        after = as_float(cand_q[name].value if name in cand_q else None)
         if math.isnan(after):
             checks.append(Check(task, model, metric, f"{before:.3f}", "–", "no score", f"-{limit:g} pt", "regression"))
             continue
@@ -179,11 +174,10 @@ def _metric_checks(task: str, model: str, ref_q: Mapping[str, Any], cand_q: Mapp
     return checks
 
 
-def _cost_checks(task: str, model: str, ref: Mapping[str, Any], cand: Mapping[str, Any],
-                 tol: Tolerances) -> list[Check]:
+def _cost_checks(task: str, model: str, ref: CellRecord, cand: CellRecord, tol: Tolerances) -> list[Check]:
     checks = []
-    for column, label, rel_name, floor_name, unit in COSTS:
-        before, after = as_float(ref.get(column)), as_float(cand.get(column))
+    for cost, label, rel_name, floor_name, unit in COSTS:
+        before, after = as_float(cost(ref)), as_float(cost(cand))
         if math.isnan(before) or math.isnan(after) or before <= 0:
             continue
         rel, floor = float(getattr(tol, rel_name)), float(getattr(tol, floor_name))
@@ -204,10 +198,9 @@ def _rankings(side: Side, key: str, scenario: str = "single") -> dict[str, TaskR
     return {r.task: r for r in rank_records(side.records, key=key, manifest=side.meta, scenario=scenario)}
 
 
-def _who(record: Mapping[str, Any]) -> str:
+def _who(record: CellRecord) -> str:
     """The candidate a check is about: the model, and its scenario when it is not the single-request one."""
-    scenario = scenario_of(record)
-    return str(record.get("model_id")) + ("" if scenario == "single" else f" ({scenario})")
+    return str(record.model_id) + ("" if record.scenario == "single" else f" ({record.scenario})")
 
 
 def _why_changed(before: str | None, ranking: TaskRanking | None, key: str) -> str:
@@ -241,37 +234,37 @@ def compare(reference: Side, candidate: Side, tolerances: Tolerances | None = No
     ref_cells, cand_cells = reference.by_cell(), candidate.by_cell()
     checks: list[Check] = []
     for cell_id, ref in ref_cells.items():
-        task, model = str(ref.get("task")), _who(ref)
+        task, model = str(ref.task), _who(ref)
         cand = cand_cells.get(cell_id)
         if cand is None:
-            checks.append(Check(task, model, "cell", str(ref.get("status")), "missing", "not run", "present",
+            checks.append(Check(task, model, "cell", str(ref.status), "missing", "not run", "present",
                                 "regression"))
             continue
-        if is_ok(ref) and not is_ok(cand):
-            checks.append(Check(task, model, "status", "ok", "failed", str(cand.get("error") or "")[:160], "ok",
+        if ref.ok and not cand.ok:
+            checks.append(Check(task, model, "status", "ok", "failed", str(cand.error or "")[:160], "ok",
                                 "regression"))
             continue
-        if not is_ok(ref):
-            improved = is_ok(cand)
+        if not ref.ok:
+            improved = cand.ok
             checks.append(Check(task, model, "status", "failed", "ok" if improved else "failed", "", "–",
                                 "improved" if improved else "ok"))
             continue
-        if ref.get("n_test_items") != cand.get("n_test_items"):
-            notes.append(f"{cell_id}: test items differ ({ref.get('n_test_items')} vs {cand.get('n_test_items')})")
+        if ref.n_test_items != cand.n_test_items:
+            notes.append(f"{cell_id}: test items differ ({ref.n_test_items} vs {cand.n_test_items})")
         checks += _quality_checks(task, model, ref, cand, tol.quality_for(task))
         if with_costs:
             checks += _cost_checks(task, model, ref, cand, tol)
     for cell_id, cand in cand_cells.items():
         if cell_id not in ref_cells:
-            checks.append(Check(str(cand.get("task")), _who(cand), "cell", "absent",
-                                str(cand.get("status")), "new cell", "–", "note"))
+            checks.append(Check(str(cand.task), _who(cand), "cell", "absent", str(cand.status), "new cell", "–",
+                                "note"))
     ref_tasks, cand_tasks = reference.meta.get("tasks") or {}, candidate.meta.get("tasks") or {}
     for task, info in ref_tasks.items():
         now = cand_tasks.get(task) or {}
         if now and info.get("data_sha256") and now.get("data_sha256") != info.get("data_sha256"):
             notes.append(f"task {task}: its data changed since the reference (quality compared anyway; refresh the "
                          "baseline if the change is intended)")
-    for scenario in sorted({scenario_of(r) for r in reference.records}):
+    for scenario in sorted({r.scenario for r in reference.records}):
         checks += _recommendation_checks(reference, candidate, key, scenario, notes)
     return Comparison(reference.label, candidate.label, checks, notes, with_costs, tol)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bench.run.record import CellRecord
+
 CLASS_FIELDS = ("cpu_model", "threads", "profile")
 
 
@@ -31,25 +33,25 @@ def split_task(task: str, label: str) -> str:
     return f"{task} [{label}]"
 
 
-def keep_apart(records: list[dict[str, Any]], gates: Mapping[str, tuple[str, float]] | None
-               ) -> tuple[list[dict[str, Any]], dict[str, tuple[str, float]]]:
+def keep_apart(records: list[CellRecord], gates: Mapping[str, tuple[str, float]] | None
+               ) -> tuple[list[CellRecord], dict[str, tuple[str, float]]]:
     """Records (and gate overrides) with each task that spans several classes split into one task per class."""
     classes: dict[str, set[str]] = {}
     for record in records:
-        if record.get("hardware_class"):
-            classes.setdefault(str(record.get("task")), set()).add(str(record["hardware_class"]))
+        if record.hardware_class:
+            classes.setdefault(str(record.task), set()).add(record.hardware_class)
     mixed = {task for task, seen in classes.items() if len(seen) > 1}
     out_gates = dict(gates or {})
     if not mixed:
         return records, out_gates
     out = []
     for record in records:
-        task = str(record.get("task"))
+        task = str(record.task)
         if task in mixed:
-            name = split_task(task, str(record.get("hardware_class") or "unknown hardware"))
+            name = split_task(task, record.hardware_class or "unknown hardware")
             if task in out_gates:
                 out_gates[name] = out_gates[task]
-            record = {**record, "task": name, "task_name": task}
+            record = record.model_copy(update={"task": name, "task_name": task})
         out.append(record)
     return out, out_gates
 

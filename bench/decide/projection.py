@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.numbers import as_float
-from bench.run.record import CO2_G_PER_1000, ENERGY_WH_PER_1000, is_ok
+from bench.run.record import CO2_G_PER_1000, ENERGY_WH_PER_1000, THROUGHPUT, is_ok
 
 SERVICE_HOURS_PER_YEAR = 1607.0  # legal yearly working time in the French civil service (decree 2000-815)
 PEAK_FACTOR = 1.0
@@ -151,38 +151,34 @@ class Projection:
 
 
 
-def throughput_of(record: Mapping[str, Any]) -> float:
-    """Requests per second as measured (one request at a time); older records name it `throughput_rps`."""
-    for key in ("throughput_requests_per_s", "throughput_rps"):
-        value = as_float(record.get(key))
-        if value > 0:
-            return value
-    mean_ms = as_float(record.get("latency_mean_ms"))
+def throughput_of(row: Mapping[str, Any]) -> float:
+    """Requests per second as measured; a cell that measured none is read from its mean latency."""
+    value = as_float(row.get(THROUGHPUT))
+    if value > 0:
+        return value
+    mean_ms = as_float(row.get("latency_mean_ms"))
     return 1000.0 / mean_ms if mean_ms > 0 else math.nan
 
 
-def project(record: Mapping[str, Any], volume: Volume, assumptions: Assumptions = Assumptions()) -> Projection:
-    """Yearly figures for one cell's record (flat row or raw record); unknown inputs give NaN, not guesses."""
+def project(row: Mapping[str, Any], volume: Volume, assumptions: Assumptions = Assumptions()) -> Projection:
+    """Yearly figures for one cell's row (bench.run.results.flatten); unknown inputs give NaN, not guesses."""
     v = volume.requests_per_year
-    energy_kwh = as_float(record.get(ENERGY_WH_PER_1000)) * v / 1000.0 / 1000.0
-    co2_kg = as_float(record.get(CO2_G_PER_1000)) * v / 1000.0 / 1000.0
-    throughput = throughput_of(record)
-    threads = int(as_float(record.get("threads"))) if as_float(record.get("threads")) >= 1 else 1
+    energy_kwh = as_float(row.get(ENERGY_WH_PER_1000)) * v / 1000.0 / 1000.0
+    co2_kg = as_float(row.get(CO2_G_PER_1000)) * v / 1000.0 / 1000.0
+    throughput = throughput_of(row)
+    threads = int(as_float(row.get("threads"))) if as_float(row.get("threads")) >= 1 else 1
     busy_hours = v / throughput / 3600.0 if throughput > 0 else math.nan
     instances = cores = None
     if math.isfinite(busy_hours):
         load = busy_hours * assumptions.peak_factor / assumptions.service_hours_per_year
         instances = max(1, math.ceil(load - 1e-9))
         cores = instances * threads
-    method = record.get("energy_method")
-    measured = method.get("measured") if isinstance(method, Mapping) else record.get("energy_measured")
-    intensity = (method.get("carbon_intensity_g_per_kwh") if isinstance(method, Mapping)
-                 else record.get("carbon_intensity_g_per_kwh"))
+    measured = row.get("energy_measured")
     return Projection(
-        task=str(record.get("task", "")), model_id=str(record.get("model_id", "")), requests_per_year=v,
+        task=str(row.get("task", "")), model_id=str(row.get("model_id", "")), requests_per_year=v,
         energy_kwh=energy_kwh, co2_kg=co2_kg, compute_hours=busy_hours * threads, busy_hours=busy_hours,
         instances=instances, cores=cores, threads=threads, throughput_rps=throughput,
-        carbon_intensity_g_per_kwh=as_float(intensity),
+        carbon_intensity_g_per_kwh=as_float(row.get("carbon_intensity_g_per_kwh")),
         energy_measured=measured if isinstance(measured, bool) else None)
 
 

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -20,8 +20,8 @@ import pandas as pd
 from bench.decide.frugality_keys import FRUGALITY
 from bench.decide.hwclass import keep_apart
 from bench.numbers import as_float
-from bench.run.record import is_ok
-from bench.run.results import records_frame, scenario_of
+from bench.run.record import CellRecord, RecordGate, as_record, is_ok
+from bench.run.results import records_frame
 
 Verdict = Literal["pass", "borderline", "insufficient", "fail", "failed", "not_needed"]
 LossReason = Literal["costlier", "tied", "borderline", "insufficient", "fail", "failed", "not_needed"]
@@ -338,48 +338,45 @@ def rank_task(frame: pd.DataFrame, task: str, metric: str, threshold: float, key
     return ranking
 
 
-def _gate_of(task_records: list[dict[str, Any]], manifest_gates: Mapping[str, Any]
+def _gate_of(task_records: list[CellRecord], manifest_gates: Mapping[str, Any]
              ) -> tuple[str, float, dict[str, float], dict[str, float]] | None:
     """(metric, min, per-set mins, limits) from the records, else the manifest."""
-    gates = [r.get("gate") for r in task_records]
-    gates.append(manifest_gates.get(task_records[0]["task"]) if task_records else None)
+    gates = [r.gate for r in task_records]
+    stated = manifest_gates.get(str(task_records[0].task)) if task_records else None
+    if isinstance(stated, Mapping):
+        gates.append(RecordGate.model_validate(stated))
     for gate in gates:
-        if isinstance(gate, Mapping) and "metric" in gate and "min" in gate:
-            sets = gate.get("sets")
-            per_set = {str(k): float(v) for k, v in sets.items()} if isinstance(sets, Mapping) else {}
-            limits = gate.get("limits")
-            caps = {str(k): float(v) for k, v in limits.items()} if isinstance(limits, Mapping) else {}
-            return str(gate["metric"]), float(gate["min"]), per_set, caps
+        if gate is not None and gate.metric is not None and gate.min is not None:
+            return gate.metric, gate.min, dict(gate.sets), dict(gate.limits)
     return None
 
 
-def rank_records(records: list[dict[str, Any]], key: str = "energy",
+def rank_records(records: Sequence[CellRecord | Mapping[str, Any]], key: str = "energy",
                  gates: Mapping[str, tuple[str, float]] | None = None,
                  manifest: Mapping[str, Any] | None = None, tolerance: float = TIE_TOLERANCE,
                  scenario: str = "single") -> list[TaskRanking]:
     """Rank every task present in `records` on the figures of one scenario; `gates` overrides a task's gate
-    as (metric, min).
+    as (metric, min). Plain records (built by hand, or read by key) are parsed first.
 
     The gate comes from the override, else the records, else the manifest's task list; a task without
     any gate is skipped (it cannot be decided). Scenarios are never mixed: an offline record's throughput
     and energy answer another question than a single-request one's.
     """
     key_order(key)  # validate early, even for an empty run
-    latest: dict[tuple[str, str], dict[str, Any]] = {}
-    for record in records:  # one candidate per (task, model): a later record of the same cell wins
-        if isinstance(record, Mapping) and record.get("task") and record.get("model_id") \
-                and scenario_of(record) == scenario:
-            latest.pop((str(record["task"]), str(record["model_id"])), None)
-            latest[(str(record["task"]), str(record["model_id"]))] = record
-    records, gates = keep_apart(list(latest.values()), gates)  # costs compare only within a hardware class
-    frame = records_frame(records)
+    latest: dict[tuple[str, str], CellRecord] = {}
+    for record in map(as_record, records):  # one candidate per (task, model): a later record of the same cell wins
+        if record.task and record.model_id and record.scenario == scenario:
+            latest.pop((record.task, record.model_id), None)
+            latest[(record.task, record.model_id)] = record
+    typed, gates = keep_apart(list(latest.values()), gates)  # costs compare only within a hardware class
+    frame = records_frame(typed)
     if frame.empty:
         return []
     manifest_gates = {name: info.get("gate") for name, info in ((manifest or {}).get("tasks") or {}).items()
                       if isinstance(info, Mapping)}
     rankings = []
     for task in dict.fromkeys(str(t) for t in frame["task"]):
-        stated = _gate_of([r for r in records if r["task"] == task], manifest_gates)
+        stated = _gate_of([r for r in typed if r.task == task], manifest_gates)
         override = (gates or {}).get(task)
         if override is not None:  # a gate given on the command line applies to every test set
             rankings.append(rank_task(frame, task, override[0], float(override[1]), key, tolerance))

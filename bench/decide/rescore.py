@@ -18,8 +18,8 @@ from rich.console import Console
 
 from bench.decide.paired import read_samples
 from bench.kinds import sample_rules
-from bench.run.record import is_ok
-from bench.run.results import MANIFEST, RECORDS, SAMPLES, read_records, write_json_atomic
+from bench.run.record import CellRecord
+from bench.run.results import MANIFEST, RECORDS, SAMPLES, load_records, write_json_atomic
 from bench.spec.errors import BenchError
 
 RESCORED_SUFFIX = "-rescored"
@@ -34,7 +34,7 @@ def rescore_cell(kind: str, samples: Sequence[Mapping[str, Any]], labels: Sequen
 
 def rescore_run(run_dir: Path, out_dir: Path | None = None, resamples: int = 1000) -> Path:
     """Write `<run>-rescored/` with every ok record's quality recomputed from samples.jsonl; returns it."""
-    records = read_records(run_dir)
+    records = load_records(run_dir)
     if not records:
         raise BenchError(f"{run_dir}: no records to rescore")
     samples = read_samples(run_dir)
@@ -44,29 +44,30 @@ def rescore_run(run_dir: Path, out_dir: Path | None = None, resamples: int = 100
     manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
     out_dir = out_dir or run_dir.with_name(run_dir.name + RESCORED_SUFFIX)
     out_dir.mkdir(parents=True, exist_ok=True)
-    rescored = []
-    for record in records:
-        record = dict(record)
-        if is_ok(record):
-            task, model = str(record.get("task")), str(record.get("model_id"))
-            info = (manifest.get("tasks") or {}).get(task) or {}
-            kind = str(record.get("task_kind") or info.get("kind") or "")
-            metrics = set(record.get("quality") or {})
-            by_set = {}
-            for (t_name, m_name, set_name), rows in samples.items():
-                if (t_name, m_name) == (task, model):
-                    scores = rescore_cell(kind, rows, info.get("labels"), resamples, int(record.get("seed", 0)))
-                    by_set[set_name] = {k: v for k, v in scores.items() if not metrics or k in metrics}
-            if by_set:
-                record["quality_sets"] = by_set
-                record["quality"] = by_set.get("test") or next(iter(by_set.values()))
-                record["quality_rescored_from"] = SAMPLES
-        rescored.append(record)
-    (out_dir / RECORDS).write_text("".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rescored),
-                                   encoding="utf-8")
+    tasks = manifest.get("tasks") or {}
+    rescored = [_rescored(r, samples, tasks.get(str(r.task)) or {}, resamples) if r.ok else r for r in records]
+    (out_dir / RECORDS).write_text("".join(json.dumps(r.as_dict(), ensure_ascii=False, default=str) + "\n"
+                                           for r in rescored), encoding="utf-8")
     shutil.copyfile(run_dir / SAMPLES, out_dir / SAMPLES)
     write_json_atomic(out_dir / MANIFEST, {**manifest, "rescored_from": run_dir.name})
     return out_dir
+
+
+def _rescored(record: CellRecord, samples: Mapping[tuple[str, str, str], Sequence[Mapping[str, Any]]],
+              info: Mapping[str, Any], resamples: int) -> CellRecord:
+    """The record with its quality recomputed from its samples (unchanged when it has none)."""
+    kind = str(record.task_kind or info.get("kind") or "")
+    metrics = set(record.quality)
+    by_set = {}
+    for (t_name, m_name, set_name), rows in samples.items():
+        if (t_name, m_name) == (record.task, record.model_id):
+            scores = rescore_cell(kind, rows, info.get("labels"), resamples, record.seed or 0)
+            by_set[set_name] = {k: v for k, v in scores.items() if not metrics or k in metrics}
+    if not by_set:
+        return record
+    return CellRecord.model_validate({**record.as_dict(), "quality_sets": by_set,
+                                      "quality": by_set.get("test") or next(iter(by_set.values())),
+                                      "quality_rescored_from": SAMPLES})
 
 
 def rescore_command(

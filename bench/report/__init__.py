@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from bench.decide.projection import Assumptions, Volume
     from bench.decide.rank import TaskRanking
     from bench.report.blocks import Block
+    from bench.run.record import CellRecord
 
 
 def build_report(run_dir: Path, key: str = "energy", lang: str = "fr",
@@ -53,7 +54,7 @@ def build_report(run_dir: Path, key: str = "energy", lang: str = "fr",
     return run_dir / "report.md"
 
 
-def other_scenario(records: list[dict[str, Any]], manifest: Mapping[str, Any], rankings: Sequence[TaskRanking],
+def other_scenario(records: Sequence[CellRecord], manifest: Mapping[str, Any], rankings: Sequence[TaskRanking],
                    run_dir: Path, key: str, gates: Mapping[str, tuple[str, float]] | None, lang: str,
                    ladder: list[str], scenario: str) -> list[Block]:
     """The section of the scenario the main part does not decide on (nothing when the run measured one)."""
@@ -61,10 +62,9 @@ def other_scenario(records: list[dict[str, Any]], manifest: Mapping[str, Any], r
     from bench.decide.rank import rank_records
     from bench.report.charts import scenario_energy_bars
     from bench.report.scenarios import offline_energy, scenario_section
-    from bench.run.results import scenario_of
 
     other = "offline" if scenario == "single" else "single"
-    if not any(scenario_of(r) == other for r in records):
+    if not any(r.scenario == other for r in records):
         return []
     others = rank_records(records, key=key, gates=gates, manifest=manifest, scenario=other)
     add_paired(others, run_dir, manifest)

@@ -16,8 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.run.record import CO2_G_PER_1000, ENERGY_WH_PER_1000, PEAK_RSS_MB, is_ok
-from bench.run.results import MANIFEST, read_records, write_json_atomic
+from bench.run.results import MANIFEST, load_records, write_json_atomic
 
 BENCHMARK_JSON = "benchmark.json"
 FORMAT_VERSION = "5.1.0"  # the pytest-benchmark file format these files follow
@@ -79,22 +78,23 @@ def benchmark_document(run_dir: Path) -> dict[str, Any]:
     manifest = json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
     settings = manifest.get("settings", {})
     benchmarks = []
-    for record in read_records(run_dir):
-        stats = record.get("timing_s")
-        if not is_ok(record) or not stats:
+    for record in load_records(run_dir):
+        stats = record.timing_s
+        if not record.ok or not stats:
             continue
-        extra = {metric: score["value"] for metric, score in (record.get("quality") or {}).items()}
-        extra.update({key: record.get(key) for key in (ENERGY_WH_PER_1000, CO2_G_PER_1000,
-                                                         PEAK_RSS_MB, "n_test_items", "run_id", "cell_id")})
+        extra: dict[str, Any] = {metric: score.value for metric, score in record.quality.items()}
+        extra.update(energy_wh_per_1000_requests=record.energy_wh_per_1000_requests,
+                     co2_g_per_1000_requests=record.co2_g_per_1000_requests, peak_rss_mb=record.peak_rss_mb,
+                     n_test_items=record.n_test_items, run_id=record.run_id, cell_id=record.cell_id)
         benchmarks.append({
-            "group": record["task"],
-            "name": record["cell_id"],
-            "fullname": f"frugal-bench::{record['task']}::{record['model_id']}",
-            "params": {"task": record["task"], "model": record["model_id"], "runtime": record.get("runtime"),
-                       "threads": record.get("threads")},
-            "param": record["model_id"],
+            "group": record.task,
+            "name": record.cell_id,
+            "fullname": f"frugal-bench::{record.task}::{record.model_id}",
+            "params": {"task": record.task, "model": record.model_id, "runtime": record.runtime,
+                       "threads": record.threads},
+            "param": record.model_id,
             "extra_info": extra,
-            "options": {"disable_gc": False, "timer": "perf_counter_ns", "min_rounds": record.get("n_test_items"),
+            "options": {"disable_gc": False, "timer": "perf_counter_ns", "min_rounds": record.n_test_items,
                         "max_time": None, "min_time": settings.get("min_energy_window_s"),
                         "warmup": settings.get("warmup_requests")},
             "stats": stats,

@@ -16,7 +16,7 @@ from bench.decide.rank import TaskRanking, rank_records
 from bench.report import i18n
 from bench.report.blocks import Bullets, Paragraph, Table
 from bench.report.document import projection_blocks, recommendation_table
-from bench.run.record import is_ok
+from bench.run.record import CellRecord
 from bench.run.runview import load_run
 
 
@@ -40,7 +40,7 @@ def rich_table(block: Table, title: str | None = None) -> RichTable:
 
 def print_rankings(console: Console, rankings: Sequence[TaskRanking], lang: str = "en",
                    volume: Volume | None = None, assumptions: Assumptions | None = None,
-                   records: Sequence[Mapping[str, Any]] = (), hardware: Mapping[str, Any] | None = None) -> None:
+                   records: Sequence[CellRecord] = (), hardware: Mapping[str, Any] | None = None) -> None:
     if not rankings:
         console.print(i18n.t(lang, "no_rankings"))
         return
@@ -52,7 +52,7 @@ def print_rankings(console: Console, rankings: Sequence[TaskRanking], lang: str 
             console.print(f"  - {_rich(model_id)}: {_rich(i18n.loss_text(loss, ranking, lang))}")
     if volume is None:
         return
-    ok = [r for r in records if is_ok(r)]
+    ok = [r for r in records if r.ok]
     title = None
     for block in projection_blocks(rankings, volume, assumptions or Assumptions(), ok, hardware or {}, lang)[1:]:
         if isinstance(block, Paragraph) and block.text.startswith("**"):

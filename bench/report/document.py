@@ -19,7 +19,7 @@ from bench.report import i18n, sets
 from bench.report.blocks import Block, Bullets, Figure, Heading, Paragraph, Table
 from bench.report.i18n import integer, interval, metric_name, num, score, t, verdict_name
 from bench.report.shards import shard_lines
-from bench.run.record import LATENCY_P50_MS, LATENCY_P95_MS, PEAK_RSS_MB, is_ok
+from bench.run.record import LATENCY_P50_MS, LATENCY_P95_MS, PEAK_RSS_MB, CellRecord, EnergyMethod, is_ok
 
 SMALL_TEST_SET = 200  # below this many test items, or a CI wider than ±5 pt, the caveat names the task
 WIDE_HALF_CI = 0.05
@@ -102,8 +102,7 @@ def full_table(ranking: TaskRanking, lang: str) -> Table:
 
 
 def projection_blocks(rankings: Sequence[TaskRanking], volume: Volume, assumptions: Assumptions,
-                      ok_records: Sequence[Mapping[str, Any]], hardware: Mapping[str, Any], lang: str
-                      ) -> list[Block]:
+                      ok_records: Sequence[CellRecord], hardware: Mapping[str, Any], lang: str) -> list[Block]:
     """Yearly energy, CO2e, compute-hours and cores per candidate, with the assumptions beside them."""
     blocks: list[Block] = [Heading(2, t(lang, "projection_h")),
                            Paragraph(t(lang, "projection_volume", expression=f"`{volume.expression}`",
@@ -125,12 +124,11 @@ def projection_blocks(rankings: Sequence[TaskRanking], volume: Volume, assumptio
                        Table((t(lang, "model"), t(lang, "verdict"), t(lang, "proj_energy"), t(lang, "proj_co2"),
                               t(lang, "proj_hours"), t(lang, "proj_cores"), t(lang, "proj_throughput")),
                              tuple(rows), (False, False, True, True, True, True, True))]
-    methods = [r.get("energy_method") or {} for r in ok_records]
-    pue = sorted({i18n.plain(m.get("pue"), lang) for m in methods if m.get("pue") is not None}) or ["–"]
-    intensity = [as_float(m.get("carbon_intensity_g_per_kwh")) for m in methods]
-    intensity = [x for x in intensity if not math.isnan(x)]
-    countries = sorted({str(m.get("country_iso_code")) for m in methods if m.get("country_iso_code")}) or ["–"]
-    threads = sorted({int(as_float(r.get("threads"))) for r in ok_records if as_float(r.get("threads")) >= 1}) or [1]
+    methods = [r.energy_method or EnergyMethod() for r in ok_records]
+    pue = sorted({i18n.plain(m.pue, lang) for m in methods if m.pue is not None}) or ["–"]
+    intensity = _intensities(methods)
+    countries = sorted({m.country_iso_code for m in methods if m.country_iso_code}) or ["–"]
+    threads = sorted({r.threads for r in ok_records if r.threads is not None and r.threads >= 1}) or [1]
     threads_text = "/".join(str(x) for x in threads)
     items = [t(lang, "assume_energy", pue="/".join(pue),
                intensity=num(sum(intensity) / len(intensity), lang) if intensity else "–",
@@ -138,52 +136,55 @@ def projection_blocks(rankings: Sequence[TaskRanking], volume: Volume, assumptio
              t(lang, "assume_hours", threads=threads_text, cpu=hardware.get("cpu_model") or "?"),
              t(lang, "assume_cores", hours=integer(assumptions.service_hours_per_year, lang),
                peak=i18n.plain(assumptions.peak_factor, lang), threads=threads_text)]
-    if any(m.get("measured") is not True for m in methods):
+    if any(m.measured is not True for m in methods):
         items.append(t(lang, "assume_measured"))
     blocks += [Paragraph(t(lang, "assumptions")), Bullets(tuple(items))]
     return blocks
 
 
-def _energy_blocks(ok_records: Sequence[Mapping[str, Any]], lang: str) -> list[str]:
-    methods = [r.get("energy_method") or {} for r in ok_records]
-    methods = [m for m in methods if m]
+def _intensities(methods: Sequence[EnergyMethod]) -> list[float]:
+    """The grid carbon intensities the energy methods state (g CO2e per kWh)."""
+    return [m.carbon_intensity_g_per_kwh for m in methods
+            if m.carbon_intensity_g_per_kwh is not None and not math.isnan(m.carbon_intensity_g_per_kwh)]
+
+
+def _energy_blocks(ok_records: Sequence[CellRecord], lang: str) -> list[str]:
+    # A method that states nothing (an empty object) counts as none.
+    methods = [r.energy_method for r in ok_records if r.energy_method and r.energy_method.model_fields_set]
     if not methods:
         return [t(lang, "energy_none")]
-    lines = [t(lang, "energy_h", tool="; ".join(sorted({str(m.get("tool", "?")) for m in methods})))]
-    measured = [m for m in methods if m.get("measured") is True]
-    estimated = [m for m in methods if m.get("measured") is not True]
+    lines = [t(lang, "energy_h", tool="; ".join(sorted({m.tool or "?" for m in methods})))]
+    measured = [m for m in methods if m.measured is True]
+    estimated = [m for m in methods if m.measured is not True]
     if measured:
         lines.append(t(lang, "energy_measured", n=len(measured)))
     if estimated:
-        how = "; ".join(f"« {h} »" if lang == "fr" else f"'{h}'"
-                        for h in sorted({str(m.get("cpu", "?")) for m in estimated}))
+        how = "; ".join(f"« {h} »" if lang == "fr" else f"'{h}'" for h in sorted({m.cpu or "?" for m in estimated}))
         lines.append(t(lang, "energy_estimated", n=len(estimated), how=how))
-    ram = sorted({str(m["ram"]) for m in methods if m.get("ram")})
+    ram = sorted({m.ram for m in methods if m.ram})
     if ram:
         lines.append(t(lang, "energy_ram", how="; ".join(f"« {h} »" if lang == "fr" else f"'{h}'" for h in ram)))
-    intensity = [as_float(m.get("carbon_intensity_g_per_kwh")) for m in methods]
-    intensity = [x for x in intensity if not math.isnan(x)]
+    intensity = _intensities(methods)
     lines.append(t(lang, "energy_grid",
-                   country=", ".join(sorted({str(m.get("country_iso_code", "?")) for m in methods})),
+                   country=", ".join(sorted({m.country_iso_code or "?" for m in methods})),
                    intensity=num(sum(intensity) / len(intensity), lang) if intensity else "–",
-                   pue=", ".join(sorted({i18n.plain(m.get("pue"), lang) for m in methods}))))
+                   pue=", ".join(sorted({i18n.plain(m.pue, lang) for m in methods}))))
     return lines
 
 
-def _caveats(rankings: Sequence[TaskRanking], records: Sequence[Mapping[str, Any]], manifest: Mapping[str, Any],
+def _caveats(rankings: Sequence[TaskRanking], records: Sequence[CellRecord], manifest: Mapping[str, Any],
              lang: str, tolerance: float) -> list[str]:
-    ok = [r for r in records if is_ok(r)]
+    ok = [r for r in records if r.ok]
     items = []
-    estimated = {str((r.get("energy_method") or {}).get("cpu", "?")) for r in ok
-                 if (r.get("energy_method") or {}).get("measured") is not True}
+    methods = [r.energy_method or EnergyMethod() for r in ok]
+    estimated = {m.cpu or "?" for m in methods if m.measured is not True}
     if estimated:
         items.append(t(lang, "cav_estimated", how="; ".join(sorted(estimated))))
-    shared = [r for r in ok if r.get("window_machine_shared") is True]
+    shared = [r for r in ok if r.window_machine_shared is True]
     if shared:
-        items.append(t(lang, "cav_shared", cells=", ".join(f"{r.get('task')} × {r.get('model_id')}" for r in shared),
-                       cores=num(max(as_float(r.get("window_other_cpu_cores")) for r in shared), lang, 2)))
-    short = [f"{r.get('task')} × {r.get('model_id')}" for r in ok
-             if as_float(r.get("energy_window_s")) < SHORT_ENERGY_WINDOW_S]
+        items.append(t(lang, "cav_shared", cells=", ".join(f"{r.task} × {r.model_id}" for r in shared),
+                       cores=num(max(as_float(r.window_other_cpu_cores) for r in shared), lang, 2)))
+    short = [f"{r.task} × {r.model_id}" for r in ok if as_float(r.energy_window_s) < SHORT_ENERGY_WINDOW_S]
     if short:
         items.append(t(lang, "cav_short_window", seconds=integer(SHORT_ENERGY_WINDOW_S, lang),
                        cells=", ".join(short)))
@@ -204,8 +205,7 @@ def _caveats(rankings: Sequence[TaskRanking], records: Sequence[Mapping[str, Any
     borderline = [f"{m} ({r.task})" for r in rankings for m in r.models_with("borderline")]
     if borderline:
         items.append(t(lang, "cav_borderline", items=", ".join(borderline)))
-    failed = [f"`{r.get('cell_id') or str(r.get('task')) + '__' + str(r.get('model_id'))}`" for r in records
-              if not is_ok(r)]
+    failed = [f"`{r.cell_id or f'{r.task}__{r.model_id}'}`" for r in records if not r.ok]
     if failed:
         items.append(t(lang, "cav_failed", items=", ".join(failed)))
     items.append(t(lang, "cav_ties", tol=i18n.plain(tolerance * 100, lang)))
@@ -219,7 +219,7 @@ def _first_line(text: Any, limit: int = 300) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def build_document(records: Sequence[Mapping[str, Any]], manifest: Mapping[str, Any],
+def build_document(records: Sequence[CellRecord], manifest: Mapping[str, Any],
                    rankings: Sequence[TaskRanking], charts: Mapping[str, Mapping[str, Path]], run_dir: Path,
                    lang: str = "fr", key: str = "energy", volume: Volume | None = None,
                    assumptions: Assumptions | None = None, notes: Sequence[str] = (),
@@ -231,7 +231,7 @@ def build_document(records: Sequence[Mapping[str, Any]], manifest: Mapping[str, 
     i18n.check_lang(lang)
     keys = key_order(key)
     tolerance = rankings[0].tolerance if rankings else 0.05
-    ok = [r for r in records if is_ok(r)]
+    ok = [r for r in records if r.ok]
     run_id = str(manifest.get("run_id") or run_dir.name)
     title = t(lang, "title", run_id=run_id)
     blocks: list[Block] = [
@@ -301,12 +301,12 @@ def build_document(records: Sequence[Mapping[str, Any]], manifest: Mapping[str, 
     blocks += list(scenario_blocks)
     blocks += [Heading(2, t(lang, "caveats_h")), Bullets(tuple(_caveats(rankings, records, manifest, lang,
                                                                         tolerance)))]
-    failed = [r for r in records if not is_ok(r)]
+    failed = [r for r in records if not r.ok]
     if failed:
         blocks += [Heading(2, t(lang, "failed_h")),
                    Table((t(lang, "task"), t(lang, "model"), t(lang, "status"), t(lang, "error")),
-                         tuple((str(r.get("task")), str(r.get("model_id")), str(r.get("status")),
-                                _cell(_first_line(r.get("error")))) for r in failed),
+                         tuple((str(r.task), str(r.model_id), str(r.status), _cell(_first_line(r.error)))
+                               for r in failed),
                          (False, False, False, False))]
     packages = manifest.get("packages") or {}
     blocks += [Heading(2, t(lang, "provenance_h")), Paragraph(t(lang, "provenance", run_id=run_id))]

@@ -14,7 +14,7 @@ from typing import Any
 
 from bench.fsio import write_all
 from bench.run.record import CellRecord
-from bench.run.results import RECORDS, SAMPLES, append_line, read_records
+from bench.run.results import RECORDS, SAMPLES, append_line, load_records
 
 
 def append_block(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -70,7 +70,7 @@ def reconcile(run_dir: Path) -> int:
     path = run_dir / SAMPLES
     if not path.is_file():
         return 0
-    committed = {(r.get("cell_id"), r.get("attempt")) for r in read_records(run_dir)}
+    committed = {(r.cell_id, r.attempt) for r in load_records(run_dir)}
     keep: list[bytes] = []
     dropped = 0
     with path.open("rb") as handle:

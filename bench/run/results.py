@@ -14,14 +14,14 @@ import datetime as dt
 import json
 import os
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from bench.fsio import replace_atomic, write_all
-from bench.run.record import CellRecord, upgrade
+from bench.run.record import CellRecord, EnergyMethod, RecordGate, as_record, upgrade
 from bench.spec.errors import BenchError, ConfigError
 
 LATEST = "latest"
@@ -46,17 +46,36 @@ def write_json_atomic(path: Path, data: Any) -> None:
 
 
 def scenario_of(record: Mapping[str, Any]) -> str:
-    """A record's scenario; records written before scenarios existed are single-request ones."""
+    """A plain record's scenario; records written before scenarios existed are single-request ones."""
     return str(record.get("scenario") or "single")
 
 
+def load_records(run_dir: Path) -> list[CellRecord]:
+    """Records of a run, typed and in the current format; a torn last line (from a crash of an older writer)
+    is ignored."""
+    return load_records_checked(run_dir)[0]
+
+
+def load_records_checked(run_dir: Path) -> tuple[list[CellRecord], list[str]]:
+    """Typed records of a run, and one warning per line that could not be read."""
+    lines, skipped = _read_lines(run_dir, RECORDS)
+    return [record for _, record in lines], skipped
+
+
 def read_records(run_dir: Path) -> list[dict[str, Any]]:
-    """Records of a run; a torn last line (from a crash of an older writer) is ignored."""
+    """Records of a run as plain dicts (upgraded, otherwise as written), for code that reads them by key."""
     return read_records_checked(run_dir)[0]
 
 
 def read_records_checked(run_dir: Path, name: str = RECORDS) -> tuple[list[dict[str, Any]], list[str]]:
-    """Records of a run (or the lines of another JSONL file of it), and one warning per unreadable line."""
+    """Records of a run (or the lines of another JSONL file of it) as plain dicts, and one warning per
+    unreadable line."""
+    lines, skipped = _read_lines(run_dir, name)
+    return [raw for raw, _ in lines], skipped
+
+
+def _read_lines(run_dir: Path, name: str) -> tuple[list[tuple[dict[str, Any], CellRecord]], list[str]]:
+    """Each readable line, upgraded (older formats are upgraded here, and only here) and parsed."""
     path = run_dir / name
     if not path.is_file():
         return [], []
@@ -76,9 +95,8 @@ def read_records_checked(run_dir: Path, name: str = RECORDS) -> tuple[list[dict[
             skipped.append(f"{path}:{number}: not a JSON object, skipped")
             continue
         try:
-            upgraded = upgrade(record)  # older formats are upgraded here, and only here
-            CellRecord.model_validate(upgraded)  # checked, then kept as written (no re-serialisation)
-            records.append(upgraded)
+            upgraded = upgrade(record)
+            records.append((upgraded, CellRecord.model_validate(upgraded)))
         except ValueError as exc:  # pydantic's ValidationError included
             skipped.append(f"{path}:{number}: not a cell record this harness can read, skipped ({_first_line(exc)})")
     return records, skipped
@@ -105,44 +123,46 @@ def read_manifest(run_dir: Path) -> dict[str, Any]:
     return data
 
 
-def flatten(record: dict[str, Any]) -> dict[str, Any]:
+def flatten(record: CellRecord | Mapping[str, Any]) -> dict[str, Any]:
     """A record as one tidy row: quality metrics become `<metric>`, `<metric>_ci_low`, `<metric>_ci_high`."""
-    record = upgrade(record)  # a record of any version (records given by hand too)
-    row = {k: v for k, v in record.items() if not isinstance(v, dict | list)}
-    for metric, score in (record.get("quality") or {}).items():
-        row[metric] = score["value"]
-        row[f"{metric}_ci_low"] = score["ci_low"]
-        row[f"{metric}_ci_high"] = score["ci_high"]
-        row[f"{metric}_n"] = score["n"]
-        row[f"{metric}_ci_method"] = score["method"]
-    sets = record.get("quality_sets") or {}
+    record = as_record(record)  # a plain record of any version (records given by hand too) is parsed here
+    row = {k: v for k, v in record.model_dump(exclude_unset=True).items() if not isinstance(v, dict | list)}
+    for metric, score in record.quality.items():
+        row[metric] = score.value
+        row[f"{metric}_ci_low"] = score.ci_low
+        row[f"{metric}_ci_high"] = score.ci_high
+        row[f"{metric}_n"] = score.n
+        row[f"{metric}_ci_method"] = score.method
+    sets = record.quality_sets
     row["test_sets"] = "|".join(sets) if sets else "test"
     for set_name, quality in sets.items():
         for metric, score in quality.items():
             # `<set>:<metric>` columns; the first set's are also the plain `<metric>` ones above.
-            for suffix, key in (("", "value"), ("_ci_low", "ci_low"), ("_ci_high", "ci_high"), ("_n", "n")):
-                row[f"{set_name}:{metric}{suffix}"] = score[key]
-    row["not_needed"] = (record.get("not_needed") or {}).get("costlier_than")  # frugal runs (bench.run.frugal)
-    row["unscored_sets"] = "|".join(record.get("unscored_sets") or [])
-    row["items_scored"] = (record.get("sequential") or {}).get("items_scored")
-    method = record.get("energy_method") or {}
-    row["energy_measured"] = method.get("measured")
-    row["energy_estimate_basis"] = method.get("cpu")
-    row["carbon_intensity_g_per_kwh"] = method.get("carbon_intensity_g_per_kwh")
-    gate = record.get("gate") or {}
-    row["gate_metric"] = gate.get("metric")
-    row["gate_min"] = gate.get("min")
-    for set_name, threshold in (gate.get("sets") or {}).items():
+            row[f"{set_name}:{metric}"] = score.value
+            row[f"{set_name}:{metric}_ci_low"] = score.ci_low
+            row[f"{set_name}:{metric}_ci_high"] = score.ci_high
+            row[f"{set_name}:{metric}_n"] = score.n
+    row["not_needed"] = record.not_needed.costlier_than if record.not_needed else None  # frugal runs
+    row["unscored_sets"] = "|".join(record.unscored_sets)
+    row["items_scored"] = record.sequential.items_scored if record.sequential else None
+    method = record.energy_method or EnergyMethod()
+    row["energy_measured"] = method.measured
+    row["energy_estimate_basis"] = method.cpu
+    row["carbon_intensity_g_per_kwh"] = method.carbon_intensity_g_per_kwh
+    gate = record.gate or RecordGate()
+    row["gate_metric"] = gate.metric
+    row["gate_min"] = gate.min
+    for set_name, threshold in gate.sets.items():
         row[f"{set_name}:gate_min"] = threshold
     return row
 
 
-def records_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+def records_frame(records: Sequence[CellRecord | Mapping[str, Any]]) -> pd.DataFrame:
     """One row per record, whatever version of the format each record was written in."""
     return pd.DataFrame([flatten(r) for r in records])
 
 
-def write_summary(run_dir: Path, records: list[dict[str, Any]]) -> Path:
+def write_summary(run_dir: Path, records: Sequence[CellRecord | Mapping[str, Any]]) -> Path:
     path = run_dir / SUMMARY
     tmp = path.with_name(path.name + ".tmp")
     records_frame(records).to_csv(tmp, index=False)

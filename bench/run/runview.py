@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from bench.run.record import is_ok
-from bench.run.results import read_manifest, read_records_checked
+from bench.run.record import CellRecord
+from bench.run.results import load_records_checked, read_manifest
 
 NOTES = {
     "en": {
@@ -33,29 +33,34 @@ NOTES = {
 MAX_LISTED = 5
 
 
-def current_records(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+# Typed records, or plain ones for the code that still reads records by key.
+AnyRecord = TypeVar("AnyRecord", CellRecord, dict[str, Any])
+
+
+def current_records(records: Iterable[AnyRecord]) -> list[AnyRecord]:
     """One record per cell, the last one written (a retried cell's newest attempt), in first-run order."""
-    by_cell: dict[str, dict[str, Any]] = {}
-    others = []
+    by_cell: dict[str, AnyRecord] = {}
+    others: list[AnyRecord] = []
     for record in records:
-        if record.get("cell_id"):
-            by_cell[str(record["cell_id"])] = record
+        cell = record.cell_id if isinstance(record, CellRecord) else record.get("cell_id")
+        if cell:
+            by_cell[str(cell)] = record
         else:
             others.append(record)
-    return [*by_cell.values(), *others]
+    return list(by_cell.values()) + others
 
 
 @dataclass(frozen=True)
 class RunView:
     run_dir: Path
     manifest: dict[str, Any]
-    records: list[dict[str, Any]]  # current record per cell
+    records: list[CellRecord]  # current record per cell
     skipped: list[str]  # record lines that could not be read
     missing: list[str]  # planned cells without a record
 
     @property
-    def failed(self) -> list[dict[str, Any]]:
-        return [r for r in self.records if not is_ok(r)]
+    def failed(self) -> list[CellRecord]:
+        return [r for r in self.records if not r.ok]
 
     def notes(self, lang: str = "en") -> list[str]:
         words = NOTES.get(lang, NOTES["en"])
@@ -73,8 +78,8 @@ class RunView:
 
 def load_run(run_dir: Path) -> RunView:
     manifest = read_manifest(run_dir)
-    records, skipped = read_records_checked(run_dir)
+    records, skipped = load_records_checked(run_dir)
     records = current_records(records)
-    recorded = {str(r.get("cell_id")) for r in records}
+    recorded = {r.cell_id for r in records}
     missing = [str(c) for c in manifest.get("cells") or [] if str(c) not in recorded]
     return RunView(run_dir, manifest, records, skipped, missing)

@@ -95,9 +95,9 @@ def history_durations(ref: str | Path, results_dir: Path) -> dict[str, float]:
     side = load_side(ref, results_dir)
     durations = {}
     for record in side.records:
-        wall = record.get("wall_s")
-        if record.get("cell_id") and isinstance(wall, int | float) and math.isfinite(wall) and wall > 0:
-            durations[str(record["cell_id"])] = float(wall)
+        wall = record.wall_s
+        if record.cell_id and wall is not None and math.isfinite(wall) and wall > 0:
+            durations[record.cell_id] = wall
     return durations
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.metrics.intervals import wilson
-from bench.run.record import is_ok
-from bench.run.results import read_records
+from bench.run.record import CellRecord
+from bench.run.results import load_records
 
 TOLERANCE = 1e-6
 
@@ -42,25 +42,24 @@ def problem(score: Mapping[str, Any]) -> str | None:
     return f"method '{method}' (rescore this run)"
 
 
-def problems(records: list[dict[str, Any]]) -> Iterator[str]:
+def problems(records: list[CellRecord]) -> Iterator[str]:
     for record in records:
-        if not is_ok(record):
+        if not record.ok:
             continue
-        for set_name, quality in record["quality_sets"].items():
+        for set_name, quality in record.quality_sets.items():
             for metric, score in quality.items():
-                why = problem(score)
+                why = problem(score.model_dump())
                 if why:
-                    yield f"{record.get('cell_id')} {set_name} {metric}: {why}"
+                    yield f"{record.cell_id} {set_name} {metric}: {why}"
 
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print(__doc__)
         return 2
-    records = read_records(Path(argv[1]))
+    records = load_records(Path(argv[1]))
     found = list(problems(records))
-    scores = sum(len(q) for r in records if is_ok(r)
-                 for q in r["quality_sets"].values())
+    scores = sum(len(q) for r in records if r.ok for q in r.quality_sets.values())
     for line in found:
         print(line)
     print(f"{scores} scores checked, {len(found)} narrower than their method allows")

@@ -14,9 +14,9 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
-from bench.run.record import is_ok
+from bench.numbers import as_float
+from bench.run.record import CellRecord
 
 TOLERANCE = 0.10
 
@@ -37,20 +37,20 @@ def _run(suite: str, results: Path, extra: list[str]) -> Path:
     return run_dir
 
 
-def compare(first: list[dict[str, Any]], second: list[dict[str, Any]], key: str = "energy") -> tuple[list[str], bool]:
+def compare(first: list[CellRecord], second: list[CellRecord], key: str = "energy") -> tuple[list[str], bool]:
     """Lines of the comparison, and whether it meets the target."""
     from bench.decide.rank import rank_records
 
     ok = True
     lines = [f"{'cell':48s} {'p50 run 1':>11s} {'p50 run 2':>11s} {'ratio':>7s}"]
-    a = {r["cell_id"]: r for r in first if is_ok(r)}
-    b = {r["cell_id"]: r for r in second if is_ok(r)}
+    a = {r.cell_id: r for r in first if r.ok}
+    b = {r.cell_id: r for r in second if r.ok}
     for cell in sorted(set(a) | set(b)):
         if cell not in a or cell not in b:
             lines.append(f"{cell:48s} {'ok' if cell in a else 'failed':>11s} {'ok' if cell in b else 'failed':>11s}")
             ok = False
             continue
-        p1, p2 = float(a[cell]["latency_p50_ms"]), float(b[cell]["latency_p50_ms"])
+        p1, p2 = as_float(a[cell].latency_p50_ms), as_float(b[cell].latency_p50_ms)
         ratio = p2 / p1 if p1 > 0 else float("nan")
         flag = "" if abs(ratio - 1) <= TOLERANCE else "  <- outside ±10 %"
         ok = ok and not flag
@@ -76,12 +76,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--key", default="energy", help="frugality key of the recommendation")
     args = parser.parse_args(own)
 
-    from bench.run.results import read_records
+    from bench.run.results import load_records
 
     with tempfile.TemporaryDirectory(prefix="repeatability-") as tmp:
         results = args.results or Path(tmp)
         runs = [_run(args.suite, results, extra) for _ in range(2)]
-        lines, ok = compare(read_records(runs[0]), read_records(runs[1]), args.key)
+        lines, ok = compare(load_records(runs[0]), load_records(runs[1]), args.key)
     print(f"\nrepeatability of suite '{args.suite}': {runs[0].name} vs {runs[1].name}")
     print("\n".join(lines))
     print(f"\n{'within target' if ok else 'NOT within target'}: latency medians within ±10 % and same winners")

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.numbers import as_float
-from bench.run.record import ENERGY_WH_PER_1000, PEAK_RSS_MB, is_ok
+from bench.run.record import ENERGY_WH_PER_1000, PEAK_RSS_MB, THROUGHPUT, CellRecord
 
-COLUMNS = (("throughput_requests_per_s", "req/s", 1), ("cpu_time_s_per_1000_requests", "CPU s/1k", 2),
+COLUMNS = ((THROUGHPUT, "req/s", 1), ("cpu_time_s_per_1000_requests", "CPU s/1k", 2),
            (ENERGY_WH_PER_1000, "Wh/1k", 4), (PEAK_RSS_MB, "RSS MB", 0))
 
 
@@ -29,23 +29,23 @@ def _pair(single: Mapping[str, Any], offline: Mapping[str, Any], column: str, di
     return f"{before:.{digits}f} → {after:.{digits}f} ({ratio})"
 
 
-def side_by_side(records: Sequence[Mapping[str, Any]]) -> list[str]:
+def side_by_side(records: Sequence[CellRecord]) -> list[str]:
     """One line per (task, model) measured in both scenarios; records are a run's current records."""
-    from bench.run.results import scenario_of
+    from bench.run.results import flatten
 
-    by_key: dict[tuple[str, str], dict[str, Mapping[str, Any]]] = {}
+    by_key: dict[tuple[str, str], dict[str, CellRecord]] = {}
     for record in records:
-        if is_ok(record):
-            by_key.setdefault((str(record.get("task")), str(record.get("model_id"))), {})[scenario_of(record)] = record
+        if record.ok:
+            by_key.setdefault((str(record.task), str(record.model_id)), {})[record.scenario] = record
     lines = ["task | model | " + " | ".join(label for _, label, _ in COLUMNS) + " | serving | answers"]
     for (task, model), pair in by_key.items():
         if set(pair) != {"single", "offline"}:
             continue
-        single, offline = pair["single"], pair["offline"]
-        batching, check = offline.get("batching") or {}, offline.get("scenario_check") or {}
-        serving = f"{batching.get('mode', '?')} ×{batching.get('size', '?')}"
-        answers = check.get("status", "?") + (f" ({check.get('differing_items')} differ)"
-                                              if check.get("status") == "mismatch" else "")
+        single, offline = flatten(pair["single"]), flatten(pair["offline"])
+        batching, check = pair["offline"].batching, pair["offline"].scenario_check
+        serving = f"{batching.mode} ×{batching.size}" if batching else "? ×?"
+        status = check.status if check and check.status else "?"
+        answers = status + (f" ({check.differing_items} differ)" if check and status == "mismatch" else "")
         lines.append(" | ".join([task, model, *(_pair(single, offline, c, d) for c, _, d in COLUMNS), serving,
                                  answers]))
     return lines

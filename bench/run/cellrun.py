@@ -81,7 +81,7 @@ def base_record(cell: Cell, settings: RunSettings, run_id: str) -> dict[str, Any
         "data_sha256": cell.task.data_sha256,
         "source": cell.model.source.model_dump(), "attempt": uuid.uuid4().hex[:16],
         "network_isolation": netns.isolation_mode(), "data_warnings": data_warnings(cell.task),
-        "scenario": cell.scenario,
+        "scenario": cell.scenario, "started_at": dt.datetime.now(dt.UTC).isoformat(),
         **({"offline_options": {"batch_size": settings.batch_size, "parallel": settings.parallel}}
            if cell.scenario == "offline" else {}),
     }

@@ -177,10 +177,9 @@ def run_cell(job: CellJob, samples_path: Path, startup_s: float, timings_path: P
     quality = after_probe(out)
     if quality is None:
         return None
-    kept = {"method": method_name, "scenario": scenario, "n_train_items": out["n_train_items"],
-            "n_dev_items": out["n_dev_items"], "n_test_items": out["n_test_items"]}
+    described = {key: out[key] for key in ("method", "scenario", "n_train_items", "n_dev_items", "n_test_items")}
     quality = quality.model_copy(update={"known": out["probe_predictions"]})
-    return _sequential(kept, {}, task, samples_path, quality, method, job)
+    return _sequential(described, {}, task, samples_path, quality, method, job)
 
 
 def _sequential(out: dict[str, Any], phases: dict[str, float], task: Task, samples_path: Path, frugal: FrugalJob,

@@ -50,9 +50,9 @@ class HeldCell:
     """A cell whose probe is done and whose process waits for `score` or `release`."""
 
     def __init__(self, cell: Cell, settings: RunSettings, run_dir: Path, run_id: str, work: Path,
-                 child: Any, probe: dict[str, Any], probe_cpu: tuple[float, float]) -> None:
+                 child: Any, probe_cpu: tuple[float, float]) -> None:
         self.cell, self.settings, self.run_dir, self.run_id, self.work = cell, settings, run_dir, run_id, work
-        self.child, self.probe, self.probe_cpu = child, probe, probe_cpu
+        self.child, self.probe_cpu = child, probe_cpu
 
     def score(self, quality_job: str) -> dict[str, Any]:
         """Send the quality job (FrugalJob JSON) and return the quality pass's record once the process ends."""
@@ -104,12 +104,14 @@ def probe_and_hold(cell: Cell, settings: RunSettings, run_dir: Path, run_id: str
     finally:
         os.close(read_fd)
     if ready is None:  # the process ended, or its watchdog ended it, before its probe was done
+        if child.stdin is not None:  # a probe that is done but could not be read must not wait for a job
+            child.stdin.close()
         code, usage, _ = watch_until_exit(child, work, settings)
         return finish(record, cell, settings, work, run_dir, run_id, started, code, usage, reason), None
     record.update(wall_s=time.perf_counter() - started, cpu_user_s=ready[0], cpu_system_s=ready[1])
     record.update(outcome(work, 0, None, run_dir))
     read_samples(work, record, run_id, cell)  # a probe has no samples yet: this reads its request timings
-    held = HeldCell(cell, settings, run_dir, run_id, work, child, record, ready)
+    held = HeldCell(cell, settings, run_dir, run_id, work, child, ready)
     if record.get("status") != "ok" or not keep_another():
         held.release()
         return record, None

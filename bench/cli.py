@@ -146,7 +146,8 @@ def run(
     frugal_batch: Annotated[int, typer.Option(
         help="With --frugal: items scored per test set between two looks.", callback=cliargs.BATCH)] = 20,
     probe_items: Annotated[int, typer.Option(
-        help="With --frugal: test items the cost probe times.", callback=cliargs.PROBE_ITEMS)] = 10,
+        help="With --frugal: the fewest test items the cost probe times (more while its window lasts).",
+        callback=cliargs.PROBE_ITEMS)] = 10,
     score_all: Annotated[bool, typer.Option(
         "--score-all", help="With --frugal: score the candidates costlier than a passing one too.")] = False,
 ) -> None:

@@ -56,12 +56,14 @@ def test_frugal_run_probes_then_skips_the_costlier_candidate_and_reports_its_foo
     # Records say how many items were scored and why scoring stopped.
     assert scored["sequential"]["sets"]["test"] == {"scored": 12, "items": 12, "stop": "every item scored"}
     assert scored["footprint"]["probe_cpu_s"] > 0 and scored["footprint"]["quality_cpu_s"] > 0
-    # The probe's answers to its 3 items are the quality pass's first answers: not asked again, not kept.
+    # A tiny model answers its 12 items well within the 0.3 s window: the probe's window went through the
+    # whole test set, as a full run's does, and its answers are the quality pass's: not asked again, not kept.
     probe = next(p for p in probes if p["model_id"] == cheaper)
-    assert len(probe["probe_predictions"]) == 3 and scored["sequential"]["items_from_probe"] == 3
+    assert len(probe["probe_predictions"]) == 12 and scored["sequential"]["items_from_probe"] == 12
+    assert probe["requests_measured"] > 12  # whole passes repeated until the window was long enough
     assert "probe_predictions" not in scored and "probe_predictions" not in skipped
     samples = [s for s in _lines(run_dir / "samples.jsonl") if s["cell_id"] == scored["cell_id"]]
-    assert {s["item_id"]: s["prediction"] for s in samples[:3]} == probe["probe_predictions"]
+    assert {s["item_id"]: s["prediction"] for s in samples} == probe["probe_predictions"]
     # Rank: a recommendation, and the other candidate is "not needed", neither a pass nor a failure.
     [ranking] = rank_records(list(records.values()))
     assert ranking.recommended == cheaper
@@ -111,7 +113,7 @@ def test_without_memory_to_spare_the_probe_ends_and_the_quality_pass_loads_the_m
     assert len(records) == 2 and not any(r.get("probe_process_kept") for r in records)
     for record in records:  # a second process per candidate, with the same answers as a kept probe gives
         assert (run_dir / "cells" / record["cell_id"]).is_dir()
-        assert record["sequential"]["items_from_probe"] == 3
+        assert record["sequential"]["items_from_probe"] == 12
         assert record["quality_sets"]["test"]["macro_f1"]["n"] == 12
     assert not _cells_alive(run_dir)
 
@@ -208,6 +210,35 @@ def test_the_probes_answers_are_not_asked_again(tmp_path: Path) -> None:
     assert out["sequential"]["items_from_probe"] == 10
     assert len(asked) == out["sequential"]["sets"]["test"]["scored"] - 10
     assert [line["prediction"] for line in _lines(tmp_path / "s.jsonl")[:10]] == [item.target for item in first]
+
+
+def test_a_set_the_probe_answered_in_full_is_scored_as_a_full_run_scores_it(tmp_path: Path) -> None:
+    task = _accuracy_task(tmp_path)
+    asked: list[str] = []
+    job = _frugal(0.6).model_copy(update={"known": {item.id: "nothing" for item in task.splits["test"]}})
+    out = score_sequentially(task, tmp_path / "s.jsonl", job, asked.append, resamples=200, seed=0)
+    # Clearly below the gate, yet no stop: every answer was already paid for, so all 400 are scored with
+    # the fixed-n interval, and the model is asked nothing.
+    assert asked == [] and out["sequential"]["items_from_probe"] == 400
+    assert out["sequential"]["sets"]["test"]["scored"] == 400
+    assert out["quality_sets"]["test"]["accuracy"]["method"] == "wilson"
+
+
+def test_the_first_look_comes_after_the_probes_answers(tmp_path: Path) -> None:
+    task = _accuracy_task(tmp_path)
+    known = {item.id: "nothing" for item in task.splits["test"][:130]}
+    asked: list[str] = []
+
+    def nothing(text: str) -> str:
+        asked.append(text)
+        return "nothing"
+
+    out = score_sequentially(task, tmp_path / "s.jsonl", _frugal(0.6).model_copy(update={"known": known}),
+                             nothing, resamples=200, seed=0)
+    # Without the probe's answers this candidate stops after its first batches (see above); here the first
+    # look is at the first batch the model was asked about (items 120-139), and it stops there.
+    test = out["sequential"]["sets"]["test"]
+    assert test["scored"] == 140 and test["stop"].startswith("below the gate") and len(asked) == 10
 
 
 def test_a_candidate_near_its_gate_is_scored_on_every_item(tmp_path: Path) -> None:

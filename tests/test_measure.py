@@ -98,6 +98,19 @@ def test_window_repeats_whole_passes_until_long_enough() -> None:
     assert (model.calls_at_enter, model.calls_at_exit) == (2, 17)
 
 
+def test_a_probe_cuts_its_first_pass_once_the_window_is_long_enough() -> None:
+    inputs = [f"t{i}" for i in range(20)]
+    slow = FakeModel(step_ns=10_000_000)  # 10 ms per request: 50 ms of window is 5 requests
+    loop = measured_loop(slow.predict, inputs, min_window_s=0.05, warmup=1, clock=slow.clock, cut_after=3)
+    assert (loop.passes, loop.requests) == (1, 5)
+    assert loop.predictions == [text.upper() for text in inputs[:5]]  # the first inputs, in order
+    few = FakeModel(step_ns=10_000_000)  # never fewer than `cut_after` requests, however long each is
+    assert measured_loop(few.predict, inputs, min_window_s=0.0, warmup=0, clock=few.clock, cut_after=3).requests == 3
+    fast = FakeModel(step_ns=1_000)  # a whole pass is shorter than the window: whole passes, as without a cut
+    loop = measured_loop(fast.predict, inputs, min_window_s=0.0001, warmup=0, clock=fast.clock, cut_after=3)
+    assert loop.passes == 5 and loop.predictions == [text.upper() for text in inputs]
+
+
 def test_window_shorter_than_one_pass_times_one_pass() -> None:
     model = FakeModel(step_ns=1_000)
     loop = measured_loop(model.predict, ["x", "y", "z"], min_window_s=0.0, warmup=0, clock=model.clock)

@@ -25,7 +25,7 @@ OutT = TypeVar("OutT")
 
 @dataclass
 class LoopResult(Generic[OutT]):
-    predictions: list[OutT]  # one per input, from the first pass
+    predictions: list[OutT]  # one per input the first pass reached (every input unless the pass was cut short)
     durations_ns: np.ndarray[Any, np.dtype[np.int64]]  # every timed request, all passes
     passes: int
     window_s: float  # wall time of the timed passes (the measurement window)
@@ -45,11 +45,12 @@ class LoopResult(Generic[OutT]):
 
 def measured_loop(predict: Callable[[str], OutT], inputs: Sequence[str], *, min_window_s: float,
                   warmup: int = 3, window: AbstractContextManager[Any] | None = None,
-                  clock: Callable[[], int] = time.perf_counter_ns) -> LoopResult[OutT]:
+                  clock: Callable[[], int] = time.perf_counter_ns, cut_after: int | None = None) -> LoopResult[OutT]:
     """Warm up, collect garbage, then time each request over whole passes until `min_window_s` has elapsed.
 
     `window` is entered after the warm-up and left right after the last timed request: energy meters
-    and samplers wrapped in it cover the timed requests only.
+    and samplers wrapped in it cover the timed requests only. `cut_after` (a cost probe): the first pass
+    may end early, once it has timed that many requests and the window is long enough.
     """
     if not inputs:
         raise ValueError("nothing to measure: the test split is empty")
@@ -64,15 +65,20 @@ def measured_loop(predict: Callable[[str], OutT], inputs: Sequence[str], *, min_
     gc.freeze()
     try:
         return timed_passes(predict, inputs, min_window_s=min_window_s, window=window, clock=clock,
-                            warmup_s=warmup_s)
+                            warmup_s=warmup_s, cut_after=cut_after)
     finally:
         gc.unfreeze()
 
 
 def timed_passes(predict: Callable[[str], OutT], inputs: Sequence[str], *, min_window_s: float,
                  window: AbstractContextManager[Any] | None = None, clock: Callable[[], int] = time.perf_counter_ns,
-                 warmup_s: float = 0.0) -> LoopResult[OutT]:
-    """The timed part of the loop: everything here is inside the measurement window."""
+                 warmup_s: float = 0.0, cut_after: int | None = None) -> LoopResult[OutT]:
+    """The timed part of the loop: everything here is inside the measurement window.
+
+    With `cut_after`, the first pass stops at the first request, from the `cut_after`-th on, that ends
+    after the window's minimum: a probe of a slow model times a few inputs, of a fast one the whole pass
+    (and more passes), and its answers are those of the first inputs, in order, as a full pass gives them.
+    """
     stamps = array("q")
     predictions: list[OutT] = []
     keep = predictions.append
@@ -83,9 +89,16 @@ def timed_passes(predict: Callable[[str], OutT], inputs: Sequence[str], *, min_w
         deadline = start + int(min_window_s * 1e9)
         batch: list[int] = []
         mark = batch.append
-        for text in inputs:  # first pass: keep the outputs for scoring
-            keep(predict(text))
-            mark(clock())
+        if cut_after is None:
+            for text in inputs:  # first pass: keep the outputs for scoring
+                keep(predict(text))
+                mark(clock())
+        else:  # its own loop, so that a full pass pays no test per request
+            for text in inputs:
+                keep(predict(text))
+                mark(clock())
+                if batch[-1] >= deadline and len(batch) >= cut_after:
+                    break
         stamps.extend(batch)
         passes = 1
         while batch[-1] < deadline:

@@ -130,7 +130,9 @@ def run_cell(job: CellJob, samples_path: Path, startup_s: float, timings_path: P
     if frugal is not None and frugal.mode == "quality":  # the costs were measured by the probe
         sampler.stop()
         return _sequential(out, phases, task, samples_path, frugal, method, job)
-    test = task.splits["test"][:frugal.probe_items] if frugal is not None else task.splits["test"]
+    test = task.splits["test"]
+    if frugal is not None and scenario == "offline":  # a probe's batch: its first items only
+        test = test[:frugal.probe_items]
     window = Window(meter, sampler, method)
     inputs = [item.text for item in test]
     loop: LoopResult[Any] | BatchResult[Any]
@@ -147,8 +149,11 @@ def run_cell(job: CellJob, samples_path: Path, startup_s: float, timings_path: P
         def predict_all(texts: list[str]) -> list[Any]:
             return [method.predict(text) for text in texts]
 
+        # A probe goes through the test set in scoring order and stops once its window is long enough:
+        # every answer it gives is one the quality pass does not ask again (for a fast model, all of them).
         loop = measured_loop(method.predict, inputs, min_window_s=job.min_energy_window_s,
-                             warmup=job.warmup_requests, window=window)
+                             warmup=job.warmup_requests, window=window,
+                             cut_after=frugal.probe_items if frugal is not None else None)
     out["peak_rss_mb"] = peak_rss_mb()  # kernel high-water mark: load, fit and serving, not the scoring below
     out["process_os_threads"] = os_threads()
     sampler.stop()
@@ -166,7 +171,8 @@ def run_cell(job: CellJob, samples_path: Path, startup_s: float, timings_path: P
 
     t0 = time.perf_counter()
     if frugal is not None:  # a probe: its answers serve as the first items of the quality pass
-        out["probe_predictions"] = {item.id: pred for item, pred in zip(test, loop.predictions, strict=True)}
+        reached = test[:len(loop.predictions)]
+        out["probe_predictions"] = {item.id: pred for item, pred in zip(reached, loop.predictions, strict=True)}
     else:
         out.update(_score(task, loop.predictions, samples_path, predict_all, resamples=job.resamples, seed=job.seed))
     out["hardware"] = _hardware(threads)

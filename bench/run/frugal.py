@@ -1,12 +1,14 @@
 """Frugal evaluation: reach the decision of a full run while scoring far fewer items.
 
 1. Probe: every candidate of a task has its costs measured first, in a cell of its own (load, fit, warm-up,
-   then the usual measurement window over the first `probe_items` test items). These are the costs on
-   record. The probe's process then waits, model loaded and fitted, for its quality pass
-   (bench.run.heldcell), so that no model is loaded or fitted twice.
+   then the measurement window over the main test set in scoring order, cut short once it has timed at
+   least `probe_items` requests and lasted the minimum window: a slow model answers a few items, a fast one
+   the whole set, as a full run's window does). These are the costs on record. The probe's process then
+   waits, model loaded and fitted, for its quality pass (bench.run.heldcell), so that no model is loaded or
+   fitted twice.
 2. Per task, the candidates are taken in the order of the frugality key (bench.decide.rank.frugality_sort over
-   the probes) and their quality is scored sequentially (bench.run.frugalcell), the probe's answers to its
-   first items counting as the first answers of the main test set: each set stops as soon as its
+   the probes) and their quality is scored sequentially (bench.run.frugalcell), the probe's answers to the
+   items it reached counting as the first answers of the main test set: each set stops as soon as its
    anytime-valid interval is clearly above or below the gate.
 3. Once a candidate passes, the costlier ones are "not needed": their record keeps the probe's costs and
    says which cheaper candidate passes; rank, report and compare show them as such, never as a pass or a

@@ -5,6 +5,9 @@ scores them), so that a set that clearly fails is found early. Scoring stops:
 - for a set, once it clearly passes (bench.decide.stopping) or has no item left;
 - for the whole candidate, once one set clearly fails: the gate must hold on every set, so the
   others cannot change the verdict (they stay unscored, and the record says so).
+Items the cost probe already answered are scored without a look (a stop there would save nothing, and
+fewer looks keep the sequence valid): a set the probe answered in full is scored in full, with the
+fixed-n intervals of a full run.
 A set that ran to its end is scored with the fixed-n intervals of a full run (its n was fixed in advance);
 a set stopped early keeps the anytime-valid interval of its sequence for the gate's conditions, the only
 interval valid at a data-chosen n.
@@ -89,17 +92,21 @@ def score_sequentially(task: Task, samples_path: Path, frugal: FrugalJob, predic
         for run in (r for r in runs if not r.done):
             chunk = run.items[run.scored:run.scored + batch]
             preds = []
+            asked = False
             for item in chunk:  # the probe's answers first: the same model already gave them
                 if run.name == "test" and item.id in known:
                     preds.append(known.pop(item.id))
                     reused += 1
                 else:
                     preds.append(predict(item.text))
+                    asked = True
             run.predictions += preds
             run.rows += per_item_scores(spec_t.kind, [i.target for i in chunk], preds, fields=spec_t.fields,
                                         also=[i.also for i in chunk] if spec_t.data.columns.also else None,
                                         sources=[i.text for i in chunk] if KINDS[spec_t.kind].reads_sources else None,
                                         budget=spec_t.length_budget_words)
+            if not asked and run.scored < len(run.items):
+                continue  # answers already paid for: stopping here would save nothing, so no look
             run.decision = decide(run.conditions, run.decision_rows(), alpha, items_needed(run.conditions[0].bound),
                                   run.macro)
             if run.decision.state == "fail":

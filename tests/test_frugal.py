@@ -267,6 +267,9 @@ def test_side_by_side_and_replay_of_a_full_run(workspace: Path, capsys: pytest.C
     [row] = [line for line in table.splitlines() if line.startswith("mini_route")]
     assert " yes " in row  # the same recommendation
     assert f"full run {full.name}" in table and f"frugal run {frugal.name}" in table
+    capsys.readouterr()
+    assert main(["--full", str(full), "--frugal", str(frugal)]) == 0  # two earlier runs: nothing runs again
+    assert capsys.readouterr().out.strip() == table
     assert main(["--replay", str(full)]) == 0
     replayed = capsys.readouterr().out
     assert "mini_route: full recommends" in replayed and "(same)" in replayed

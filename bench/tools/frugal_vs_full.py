@@ -6,6 +6,9 @@
     python -m bench.tools.frugal_vs_full --suite quick --full RUN_DIR
         runs the frugal one only and compares it with an earlier full run of the same selection (its
         single-request cells: a run of both scenarios serves);
+    python -m bench.tools.frugal_vs_full --full RUN_DIR --frugal RUN_DIR
+        runs nothing: compares two earlier runs of the same selection (a suite too long for one sitting can be
+        run, and resumed, as two runs: `frugal-bench run --suite S [--frugal]`, then `--resume`);
     python -m bench.tools.frugal_vs_full --replay RUN_DIR
         runs nothing: from a full run's samples.jsonl, replays the frugal stopping rule on the same items in
         the same order, and prints the decisions and the estimated share of CPU time saved (for suites too
@@ -175,13 +178,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=DEFAULTS["batch"])
     parser.add_argument("--key", default=DEFAULTS["key"])
     parser.add_argument("--full", type=Path, help="an earlier full run of the same selection: run the frugal one only")
+    parser.add_argument("--frugal", type=Path, help="with --full: an earlier frugal run to compare, run nothing")
     args, run_args = parser.parse_known_args(argv)
     if args.replay is not None:
         print(replay(args.replay, args.level, args.batch, args.key))
         return 0
+    if args.frugal is not None and args.full is None:
+        parser.error("--frugal RUN_DIR compares with a full run: give it with --full RUN_DIR")
     common = [*run_args, "--key", args.key]
     full = args.full.resolve() if args.full is not None else _run(common)
-    frugal = _run([*common, "--frugal", "--frugal-level", str(args.level), "--frugal-batch", str(args.batch)])
+    frugal = (args.frugal.resolve() if args.frugal is not None else
+              _run([*common, "--frugal", "--frugal-level", str(args.level), "--frugal-batch", str(args.batch)]))
     print(side_by_side(full, frugal, args.key))
     return 0
 

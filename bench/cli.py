@@ -137,10 +137,12 @@ def run(
     parallel: Annotated[int | None, typer.Option(
         help="Offline scenario: sequences in flight for llama.cpp (slots; default 4).",
         callback=cliargs.BATCH)] = None,
-    frugal: Annotated[bool, typer.Option(
-        "--frugal", help="Frugal evaluation: probe every candidate's costs, score quality in cost order and stop "
-                         "each test set once it is clearly above or below its gate; candidates costlier than one "
-                         "that passes are not scored (README: Frugal evaluation).")] = False,
+    frugal: Annotated[bool | None, typer.Option(
+        "--frugal/--full-evaluation",
+        help="Frugal evaluation: probe every candidate's costs, score quality in cost order and stop "
+             "each test set once it is clearly above or below its gate; candidates costlier than one "
+             "that passes are not scored (README: Frugal evaluation). Default: the suite's `frugal`.",
+        show_default=False)] = None,
     frugal_level: Annotated[float, typer.Option(
         help="With --frugal: confidence level of the anytime-valid intervals.", callback=cliargs.level)] = 0.95,
     frugal_batch: Annotated[int, typer.Option(
@@ -157,17 +159,21 @@ def run(
     """
     cliargs.check_key(key)  # a wrong key fails now, not after the cells have run
     from bench.run import launch
+    from bench.run.frugal import chosen as frugal_chosen
     from bench.run.frugal import options as frugal_options
     from bench.run.settings import RunSettings
 
-    if frugal and shard:
-        raise BenchError("--frugal needs every candidate of a task in one run: it cannot be combined with --shard")
+    if frugal and shard:  # refused before anything is read
+        frugal_chosen(frugal, False, True, ("single",))
     if resume:
         started = launch.resume(results, resume, models_file, tasks_dir, shard, shard_costs)
         console.print(f"resuming {started.run_dir.name} with the settings it recorded")
     else:
         spec = load_suite(_suites_file(tasks_dir), suite)
         scenarios = cliargs.scenarios(scenario or spec.scenario)
+        frugal, why = frugal_chosen(frugal, spec.frugal, bool(shard), scenarios)
+        if why:
+            console.print(why)
         tasks = load_tasks(tasks_dir, task or (None if spec.tasks == "all" else list(spec.tasks)))
         cells = plan_cells(load_models(models_file, task_kinds(tasks_dir)), tasks, spec, model, scenarios)
         if not cells:
@@ -183,8 +189,6 @@ def run(
             pin_cpus=target.pin_cpus, profile=target.to_dict(), scenarios=scenarios, batch_size=batch_size,
             parallel=parallel,
             frugal=frugal_options(frugal_level, frugal_batch, probe_items, key, score_all) if frugal else None)
-        if frugal and scenarios != ("single",):
-            raise BenchError("--frugal decides on the single-request scenario: run the offline scenario without it")
         started = launch.start(results, cells, settings, models_file, Path.cwd(), shard, shard_costs)
     _run_cells(started, key, [results, models_file, tasks_dir])
 

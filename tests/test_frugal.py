@@ -152,6 +152,37 @@ def test_resume_of_a_frugal_run_reuses_its_probes_and_finishes_the_missing_cells
     assert len(footprint["runner_cpu_s_by_invocation"]) == 2
 
 
+def test_a_suite_frugal_by_default_runs_frugal_unless_full_evaluation_is_asked(workspace: Path) -> None:
+    suites = workspace / "tasks" / "suites.yaml"
+    suites.write_text(suites.read_text(encoding="utf-8") + "    frugal: true\n", encoding="utf-8")
+    output = _run("run", "--suite", "quick", "--threads", "1")
+    frugal_run = (workspace / "results" / "latest").resolve()
+    assert "frugal evaluation (the suite's default" in output
+    assert json.loads((frugal_run / "manifest.json").read_text("utf-8"))["settings"]["frugal"]["level"] == 0.95
+    assert (frugal_run / PROBES).is_file()
+    _run("run", "--suite", "quick", "--threads", "1", "--full-evaluation")
+    full_run = (workspace / "results" / "latest").resolve()
+    assert full_run != frugal_run and not (full_run / PROBES).exists()
+    assert json.loads((full_run / "manifest.json").read_text("utf-8"))["settings"]["frugal"] is None
+    assert all(r["quality_sets"]["test"]["macro_f1"]["n"] == 12 for r in _lines(full_run / "records.jsonl"))
+
+
+def test_the_suites_frugal_default_gives_way_where_an_explicit_frugal_is_refused() -> None:
+    from bench.run.frugal import chosen
+
+    assert chosen(None, True, False, ("single",))[0] is True
+    assert chosen(None, False, False, ("single",)) == (False, "")
+    assert chosen(False, True, False, ("single",)) == (False, "")  # --full-evaluation
+    sharded, why = chosen(None, True, True, ("single",))
+    assert sharded is False and "sharded run" in why
+    both, why = chosen(None, True, False, ("single", "offline"))
+    assert both is False and "single requests only" in why
+    with pytest.raises(BenchError, match="cannot be combined with --shard"):
+        chosen(True, False, True, ("single",))
+    with pytest.raises(BenchError, match="single-request scenario"):
+        chosen(True, True, False, ("offline",))
+
+
 def test_frugal_cannot_be_sharded(workspace: Path) -> None:
     result = CliRunner().invoke(app, ["run", "--suite", "quick", "--frugal", "--shard", "1/2"])
     assert isinstance(result.exception, BenchError)  # the command line's main() turns it into exit 2

@@ -31,6 +31,7 @@ from bench.run.heldcell import HeldCell, probe_and_hold
 from bench.run.plan import Cell
 from bench.run.record import FrugalJob, cpu_s
 from bench.run.settings import RunSettings
+from bench.spec.errors import BenchError
 
 PROBES = "probes.jsonl"
 DEFAULTS: dict[str, Any] = {"level": 0.95, "batch": 20, "probe_items": 10, "key": "energy", "score_all": False}
@@ -50,6 +51,29 @@ def options(level: float = 0.95, batch: int = 20, probe_items: int = 10, key: st
     if batch < 1 or probe_items < 1:
         raise ValueError("batch and probe items must be at least 1")
     return {"level": level, "batch": batch, "probe_items": probe_items, "key": key, "score_all": score_all}
+
+
+def chosen(asked: bool | None, suite_default: bool, shard: bool, scenarios: tuple[str, ...]) -> tuple[bool, str]:
+    """Whether a run is frugal, and why when the suite's default gives way.
+
+    `asked`: --frugal (True), --full-evaluation (False) or neither (None: the suite's `frugal`). An explicit
+    --frugal that cannot apply is refused; the suite's default gives way to --shard (a frugal run needs every
+    candidate of a task in one run) and to the offline scenario (frugal evaluation decides on single requests).
+    """
+    if asked is not None:
+        if asked and shard:
+            raise BenchError("--frugal needs every candidate of a task in one run: it cannot be combined with "
+                             "--shard")
+        if asked and scenarios != ("single",):
+            raise BenchError("--frugal decides on the single-request scenario: run the offline scenario without it")
+        return asked, ""
+    if not suite_default:
+        return False, ""
+    if shard:
+        return False, "full evaluation: the suite is frugal by default, but a sharded run cannot be"
+    if scenarios != ("single",):
+        return False, "full evaluation: the suite is frugal by default, but frugal evaluation runs single requests only"
+    return True, "frugal evaluation (the suite's default; --full-evaluation scores every candidate on every item)"
 
 
 def read_probes(run_dir: Path) -> dict[str, dict[str, Any]]:

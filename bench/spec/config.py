@@ -350,6 +350,8 @@ class SuiteSpec(Strict):
     memory_cap_mb: float | None = Field(None, gt=0)  # resident memory a cell may reach before it is killed
     # single: one request at a time; offline: the whole test set at once (batched); both: each cell twice
     scenario: Literal["single", "offline", "both"] = "single"
+    # Frugal evaluation by default (bench.run.frugal); `run --full-evaluation` scores everything anyway.
+    frugal: bool = False
 
 
 class SuitesFile(Strict):

@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.frugal is not None and args.full is None:
         parser.error("--frugal RUN_DIR compares with a full run: give it with --full RUN_DIR")
     common = [*run_args, "--key", args.key]
-    full = args.full.resolve() if args.full is not None else _run(common)
+    full = args.full.resolve() if args.full is not None else _run([*common, "--full-evaluation"])
     frugal = (args.frugal.resolve() if args.frugal is not None else
               _run([*common, "--frugal", "--frugal-level", str(args.level), "--frugal-batch", str(args.batch)]))
     print(side_by_side(full, frugal, args.key))

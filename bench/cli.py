@@ -159,12 +159,13 @@ def run(
     """
     cliargs.check_key(key)  # a wrong key fails now, not after the cells have run
     from bench.run import launch
+    from bench.run.frugal import NOT_SHARDED
     from bench.run.frugal import chosen as frugal_chosen
     from bench.run.frugal import options as frugal_options
     from bench.run.settings import RunSettings
 
-    if frugal and shard:  # refused before anything is read
-        frugal_chosen(frugal, False, True, ("single",))
+    if frugal and shard:  # refused before anything is read, a resumed run's included
+        raise BenchError(NOT_SHARDED)
     if resume:
         started = launch.resume(results, resume, models_file, tasks_dir, shard, shard_costs)
         console.print(f"resuming {started.run_dir.name} with the settings it recorded")

@@ -130,9 +130,7 @@ def run_cell(job: CellJob, samples_path: Path, startup_s: float, timings_path: P
     if frugal is not None and frugal.mode == "quality":  # the costs were measured by the probe
         sampler.stop()
         return _sequential(out, phases, task, samples_path, frugal, method, job)
-    test = task.splits["test"]
-    if frugal is not None and scenario == "offline":  # a probe's batch: its first items only
-        test = test[:frugal.probe_items]
+    test = task.splits["test"]  # a probe (single requests only) cuts its window short: see below
     window = Window(meter, sampler, method)
     inputs = [item.text for item in test]
     loop: LoopResult[Any] | BatchResult[Any]

@@ -53,6 +53,16 @@ def options(level: float = 0.95, batch: int = 20, probe_items: int = 10, key: st
     return {"level": level, "batch": batch, "probe_items": probe_items, "key": key, "score_all": score_all}
 
 
+# Why frugal evaluation cannot apply: (refusal of an explicit --frugal, note when the suite's default gives way).
+_CONFLICTS = {
+    "shard": ("--frugal needs every candidate of a task in one run: it cannot be combined with --shard",
+              "full evaluation: the suite is frugal by default, but a sharded run cannot be"),
+    "offline": ("--frugal decides on the single-request scenario: run the offline scenario without it",
+                "full evaluation: the suite is frugal by default, but frugal evaluation runs single requests only"),
+}
+NOT_SHARDED = _CONFLICTS["shard"][0]
+
+
 def chosen(asked: bool | None, suite_default: bool, shard: bool, scenarios: tuple[str, ...]) -> tuple[bool, str]:
     """Whether a run is frugal, and why when the suite's default gives way.
 
@@ -60,20 +70,17 @@ def chosen(asked: bool | None, suite_default: bool, shard: bool, scenarios: tupl
     --frugal that cannot apply is refused; the suite's default gives way to --shard (a frugal run needs every
     candidate of a task in one run) and to the offline scenario (frugal evaluation decides on single requests).
     """
-    if asked is not None:
-        if asked and shard:
-            raise BenchError("--frugal needs every candidate of a task in one run: it cannot be combined with "
-                             "--shard")
-        if asked and scenarios != ("single",):
-            raise BenchError("--frugal decides on the single-request scenario: run the offline scenario without it")
-        return asked, ""
-    if not suite_default:
+    wanted = suite_default if asked is None else asked
+    if not wanted:
         return False, ""
-    if shard:
-        return False, "full evaluation: the suite is frugal by default, but a sharded run cannot be"
-    if scenarios != ("single",):
-        return False, "full evaluation: the suite is frugal by default, but frugal evaluation runs single requests only"
-    return True, "frugal evaluation (the suite's default; --full-evaluation scores every candidate on every item)"
+    conflict = "shard" if shard else "offline" if scenarios != ("single",) else None
+    if conflict is not None:
+        refusal, note = _CONFLICTS[conflict]
+        if asked:
+            raise BenchError(refusal)
+        return False, note
+    return True, "" if asked else ("frugal evaluation (the suite's default; --full-evaluation scores every "
+                                   "candidate on every item)")
 
 
 def read_probes(run_dir: Path) -> dict[str, dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.decide.macrobound import METHOD, macro_f1_bound
+from bench.decide.macrobound import METHOD, MacroF1Bound, macro_f1_bound
 from bench.decide.stopping import MACRO_COLUMN, Condition, decide
 from bench.metrics import scores_for
 
@@ -45,6 +45,21 @@ def test_a_perfect_precision_classifier_meets_the_bound_exactly() -> None:
     assert _exact_bound(gold, pred, [[]] * 40, ["l0", "l1", "l2", "l3"]) == pytest.approx(exact)
 
 
+def _false_failure_rate(bound: MacroF1Bound, gold: list[str], pred: list[str | None], gate: float,
+                        rng: np.random.Generator, replications: int = 300) -> float:
+    """Share of random scoring orders, looked at every 20 items, in which the bound fails a set at its gate."""
+    values = np.array([bound.item_value(g, p) for g, p in zip(gold, pred, strict=True)])
+    failures = 0
+    for _ in range(replications):
+        order = values[rng.permutation(len(values))]
+        for look in range(20, len(order) + 1, 20):
+            rows = [{"correct": 0.0, MACRO_COLUMN: float(v)} for v in order[:look]]
+            if decide([Condition("macro_f1", gate)], rows, ALPHA, macro=bound).state == "fail":
+                failures += 1
+                break
+    return failures / replications
+
+
 def test_stopping_on_the_bound_errs_no_more_often_than_the_level() -> None:
     """Macro-F1 exactly at the gate on a fixed test set, items drawn in a new random order each time and
     looked at every 20: a "fail" is an error. It stays under the nominal 5 %."""
@@ -58,16 +73,43 @@ def test_stopping_on_the_bound_errs_no_more_often_than_the_level() -> None:
     assert exact == pytest.approx(gate)
     bound = macro_f1_bound(gold, None, labels)
     assert bound is not None
-    values = np.array([bound.item_value(g, p) for g, p in zip(gold, pred, strict=True)])
-    replications, failures = 300, 0
-    for _ in range(replications):
-        order = values[rng.permutation(len(values))]
-        for look in range(20, len(order) + 1, 20):
-            rows = [{"correct": 0.0, MACRO_COLUMN: float(v)} for v in order[:look]]
-            if decide([Condition("macro_f1", gate)], rows, ALPHA, macro=bound).state == "fail":
-                failures += 1
-                break
-    assert failures / replications <= ALPHA
+    assert _false_failure_rate(bound, gold, pred, gate, rng) <= ALPHA
+
+
+def _one_rare_label_set() -> tuple[list[str], list[str | None], list[str]]:
+    """Nine labels of 20 items with 14 right, one label with a single item, right: precision 1 throughout."""
+    labels = [f"l{k}" for k in range(10)]
+    gold = [lab for lab in labels[:9] for _ in range(20)] + ["l9"]
+    pred: list[str | None] = [g if k % 20 < 14 else None for k, g in enumerate(gold[:180])] + ["l9"]
+    return gold, pred, labels
+
+
+def test_a_single_item_label_is_counted_as_perfect_instead_of_holding_the_bound_at_one() -> None:
+    gold, _, labels = _one_rare_label_set()
+    bound = macro_f1_bound(gold, None, labels, ALPHA)
+    assert bound is not None
+    assert "l9" not in bound.weights and bound.offset == pytest.approx(0.1)
+    # With the rare label weighed, the scale would be 181 / 10 and every bound 1.0; now it is 181 / 200.
+    assert bound.scale == pytest.approx(181 / 200)
+    # A collapsed classifier (always l0) is shown below the gate within its first 60 items.
+    rows = [{"correct": float(g == "l0"), MACRO_COLUMN: bound.item_value(g, "l0")} for g in gold]
+    order = np.random.default_rng(5).permutation(len(rows))
+    decision = decide([Condition("macro_f1", 0.8)], [rows[i] for i in order[:60]], ALPHA, macro=bound)
+    assert decision.state == "fail"
+    # A label a little smaller than the others stays weighed: counting it as perfect would cost more.
+    near = macro_f1_bound(["a"] * 8 + ["b"] * 8 + ["c"] * 8 + ["d"] * 6, None, None, ALPHA)
+    assert near is not None and set(near.weights) == {"a", "b", "c", "d"} and near.offset == 0.0
+
+
+def test_stopping_with_a_rare_label_errs_no_more_often_than_the_level() -> None:
+    """Macro-F1 exactly at the gate, one label with a single item: "fail" stays under the nominal 5 %."""
+    rng = np.random.default_rng(20261201)
+    gold, pred, labels = _one_rare_label_set()
+    gate = scores_for("classification", gold, pred, labels=labels, resamples=10)["macro_f1"].value
+    assert gate == pytest.approx((9 * 1.4 / 1.7 + 1) / 10)
+    bound = macro_f1_bound(gold, None, labels, ALPHA)
+    assert bound is not None
+    assert _false_failure_rate(bound, gold, pred, gate, rng) <= ALPHA
 
 
 def test_a_collapsed_classifier_fails_early_and_a_good_one_is_never_passed_by_the_bound() -> None:

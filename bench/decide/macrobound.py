@@ -10,6 +10,12 @@ the kind bench.decide.sequential builds. It has an upper bound that is one:
 So an upper confidence sequence on that weighted mean gives an upper bound on macro-F1 valid at every look.
 It only ever proves "clearly below": a lower bound would need the precisions too.
 
+A label with very few items would dominate the scale (its hits weigh N / (m * n_c)) and make the sequence
+useless: a test set with one single-item label never gets below 1.0. Such labels are counted as a perfect
+recall instead (they add 1/m to the bound and their hits weigh nothing). Which labels, is chosen from the
+gold counts, the set's size and the level only, before any prediction (so the sequence stays valid): the
+choice that gives the lowest bound when every item is missed.
+
 Multi-gold items (an accepted `also` label counts as that label) move between labels depending on the
 prediction. The bound stays valid by counting them on the safe side: label c's recall is at most
 (items answered c where c is accepted) / (items whose main gold is c and that accept no other label), so a
@@ -66,10 +72,11 @@ class MacroF1Bound:
 
 
 def macro_f1_bound(gold: Sequence[str], also: Sequence[Sequence[str]] | None = None,
-                   labels: Iterable[str] | None = None) -> MacroF1Bound | None:
+                   labels: Iterable[str] | None = None, alpha: float = 0.05) -> MacroF1Bound | None:
     """The bound for a test set with these main gold labels (and accepted other labels), in full.
 
-    `labels`: the task's declared labels; a label outside them is not scored by macro-F1. None when no label
+    `labels`: the task's declared labels; a label outside them is not scored by macro-F1. `alpha`: the
+    sequence's error level, which the choice of labels counted as perfect depends on. None when no label
     has an item that accepts it alone (nothing could be bounded).
     """
     others = list(also) if also is not None else [()] * len(gold)
@@ -84,15 +91,19 @@ def macro_f1_bound(gold: Sequence[str], also: Sequence[Sequence[str]] | None = N
     main = Counter(gold)
     main_with_others = Counter(g for g, extra in zip(gold, others, strict=True) if extra)
     m, n = len(in_play), len(gold)
-    raw: dict[str, float] = {}
-    offset = 0.0
-    for label in in_play:
-        alone = main[label] - main_with_others[label]
-        if alone > 0:
-            raw[label] = n / (m * alone)
-        else:  # every item of this label might be counted elsewhere: assume a perfect recall
-            offset += 1.0 / m
-    if not raw:
+    # Items of each label that accept it alone; a label with none might be counted elsewhere in full.
+    alone = {label: main[label] - main_with_others[label] for label in in_play}
+    counts = sorted({c for c in alone.values() if c > 0})
+    if not counts:
         return None
+    missed_all = mean_cs(np.zeros(n), alpha).high  # the sequence's upper bound when no item is a hit
+    candidates = [_bound_keeping(alone, least, n, m) for least in counts]
+    return min(candidates, key=lambda bound: bound.f1_high(missed_all))
+
+
+def _bound_keeping(alone: Mapping[str, int], least: int, n: int, m: int) -> MacroF1Bound:
+    """The bound that weighs labels with at least `least` items of their own and counts the others as perfect."""
+    raw = {label: n / (m * count) for label, count in alone.items() if count >= least}
     scale = max(raw.values())
+    offset = (m - len(raw)) / m
     return MacroF1Bound({label: w / scale for label, w in raw.items()}, scale, offset)

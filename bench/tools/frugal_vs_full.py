@@ -130,14 +130,14 @@ def replay(run_dir: Path, level: float, batch: int, key: str) -> str:
     return "\n".join(lines)
 
 
-def _decision_rows(samples: list[dict[str, Any]]) -> tuple[list[dict[str, float]], Any]:
+def _decision_rows(samples: list[dict[str, Any]], alpha: float) -> tuple[list[dict[str, float]], Any]:
     """The per-item scores of one set's samples, with the macro-F1 bound's values for a classification."""
     scores = [dict(s["scores"]) for s in samples]
     if not samples or "correct" not in scores[0]:
         return scores, None
     gold = [str(s["gold"]) for s in samples]
     also = [s.get("also") or [] for s in samples]
-    bound = macro_f1_bound(gold, also)
+    bound = macro_f1_bound(gold, also, alpha=alpha)
     if bound is None:
         return scores, None
     return bound.with_values(scores, gold, [s.get("prediction") for s in samples], also), bound
@@ -154,7 +154,7 @@ def _walk(samples: dict[str, list[dict[str, Any]]], gate: dict[str, Any], alpha:
 
     sets, bounds = {}, {}
     for name, rows in samples.items():
-        sets[name], bounds[name] = _decision_rows(rows)
+        sets[name], bounds[name] = _decision_rows(rows, alpha)
     seen = dict.fromkeys(sets, 0)
     open_sets = [s for s in sets if sets[s]]
     while open_sets:

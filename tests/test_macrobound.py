@@ -13,7 +13,7 @@ ALPHA = 0.05
 
 
 def _exact_bound(gold: list[str], pred: list[str | None], also: list[list[str]], labels: list[str]) -> float:
-    bound = macro_f1_bound(gold, also, labels)
+    bound = macro_f1_bound(gold, also, labels, alpha=ALPHA)
     assert bound is not None
     mean = float(np.mean([bound.item_value(g, p, a) for g, p, a in zip(gold, pred, also, strict=True)]))
     return bound.f1_high(mean)
@@ -71,7 +71,7 @@ def test_stopping_on_the_bound_errs_no_more_often_than_the_level() -> None:
     gate = 1.4 / 1.7
     exact = scores_for("classification", gold, pred, labels=labels, resamples=10)["macro_f1"].value
     assert exact == pytest.approx(gate)
-    bound = macro_f1_bound(gold, None, labels)
+    bound = macro_f1_bound(gold, None, labels, alpha=ALPHA)
     assert bound is not None
     assert _false_failure_rate(bound, gold, pred, gate, rng) <= ALPHA
 
@@ -86,7 +86,7 @@ def _one_rare_label_set() -> tuple[list[str], list[str | None], list[str]]:
 
 def test_a_single_item_label_is_counted_as_perfect_instead_of_holding_the_bound_at_one() -> None:
     gold, _, labels = _one_rare_label_set()
-    bound = macro_f1_bound(gold, None, labels, ALPHA)
+    bound = macro_f1_bound(gold, None, labels, alpha=ALPHA)
     assert bound is not None
     assert "l9" not in bound.weights and bound.offset == pytest.approx(0.1)
     # With the rare label weighed, the scale would be 181 / 10 and every bound 1.0; now it is 181 / 200.
@@ -97,7 +97,7 @@ def test_a_single_item_label_is_counted_as_perfect_instead_of_holding_the_bound_
     decision = decide([Condition("macro_f1", 0.8)], [rows[i] for i in order[:60]], ALPHA, macro=bound)
     assert decision.state == "fail"
     # A label a little smaller than the others stays weighed: counting it as perfect would cost more.
-    near = macro_f1_bound(["a"] * 8 + ["b"] * 8 + ["c"] * 8 + ["d"] * 6, None, None, ALPHA)
+    near = macro_f1_bound(["a"] * 8 + ["b"] * 8 + ["c"] * 8 + ["d"] * 6, None, None, alpha=ALPHA)
     assert near is not None and set(near.weights) == {"a", "b", "c", "d"} and near.offset == 0.0
 
 
@@ -107,7 +107,7 @@ def test_stopping_with_a_rare_label_errs_no_more_often_than_the_level() -> None:
     gold, pred, labels = _one_rare_label_set()
     gate = scores_for("classification", gold, pred, labels=labels, resamples=10)["macro_f1"].value
     assert gate == pytest.approx((9 * 1.4 / 1.7 + 1) / 10)
-    bound = macro_f1_bound(gold, None, labels, ALPHA)
+    bound = macro_f1_bound(gold, None, labels, alpha=ALPHA)
     assert bound is not None
     assert _false_failure_rate(bound, gold, pred, gate, rng) <= ALPHA
 
@@ -115,7 +115,7 @@ def test_stopping_with_a_rare_label_errs_no_more_often_than_the_level() -> None:
 def test_a_collapsed_classifier_fails_early_and_a_good_one_is_never_passed_by_the_bound() -> None:
     labels = [f"l{k}" for k in range(10)]
     gold = [labels[k % 10] for k in range(220)]
-    bound = macro_f1_bound(gold, None, labels)
+    bound = macro_f1_bound(gold, None, labels, alpha=ALPHA)
     assert bound is not None
     collapsed = [{"correct": float(g == "l0"), MACRO_COLUMN: bound.item_value(g, "l0")} for g in gold]
     decision = decide([Condition("macro_f1", 0.85)], collapsed[:60], ALPHA, macro=bound)
@@ -127,14 +127,14 @@ def test_a_collapsed_classifier_fails_early_and_a_good_one_is_never_passed_by_th
 
 def test_multi_gold_items_are_counted_on_the_safe_side() -> None:
     """A label whose items all accept another one cannot be bounded: it counts as a perfect recall."""
-    bound = macro_f1_bound(["a", "a", "b", "b"], [[], [], ["a"], ["a"]], ["a", "b"])
+    bound = macro_f1_bound(["a", "a", "b", "b"], [[], [], ["a"], ["a"]], ["a", "b"], alpha=ALPHA)
     assert bound is not None
     assert bound.weights == {"a": 1.0} and bound.scale == pytest.approx(1.0)
     assert bound.offset == pytest.approx(0.5)  # b counts 1/2: all of its items may go to a
     # A hit weighs by the label answered: an item of b answered a (accepted) counts for a.
     assert bound.item_value("b", "a", ["a"]) == 1.0 and bound.item_value("b", "a") == 0.0
     assert bound.item_value("a", None) == 0.0
-    assert macro_f1_bound(["a"], [["b"]], ["a", "b"]) is None
+    assert macro_f1_bound(["a"], [["b"]], ["a", "b"], alpha=ALPHA) is None
     with pytest.raises(ValueError, match="differ in length"):
-        macro_f1_bound(["a", "b"], [[]], None)
+        macro_f1_bound(["a", "b"], [[]], None, alpha=ALPHA)
     assert METHOD.startswith("betting-cs")

@@ -72,7 +72,7 @@ class MacroF1Bound:
 
 
 def macro_f1_bound(gold: Sequence[str], also: Sequence[Sequence[str]] | None = None,
-                   labels: Iterable[str] | None = None, alpha: float = 0.05) -> MacroF1Bound | None:
+                   labels: Iterable[str] | None = None, *, alpha: float) -> MacroF1Bound | None:
     """The bound for a test set with these main gold labels (and accepted other labels), in full.
 
     `labels`: the task's declared labels; a label outside them is not scored by macro-F1. `alpha`: the

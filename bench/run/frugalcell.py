@@ -82,8 +82,7 @@ def score_sequentially(task: Task, samples_path: Path, frugal: FrugalJob, predic
     if frugal.gate is None:
         raise ValueError("sequential scoring needs the task's gate")
     alpha, batch = 1.0 - frugal.level, frugal.batch
-    runs = [SetRun(name, list(items), conditions_of(frugal.gate, name),
-                   _macro_bound(task, items, alpha))
+    runs = [SetRun(name, list(items), conditions_of(frugal.gate, name), _macro_bound(task, items, alpha))
             for name, items in task.test_sets.items()]
     known = dict(frugal.known or {})
     reused = 0
@@ -130,7 +129,7 @@ def _macro_bound(task: Task, items: list[Item], alpha: float) -> MacroF1Bound | 
     if not KINDS[spec_t.kind].labelled:
         return None
     also = [item.also for item in items] if spec_t.data.columns.also else None
-    return macro_f1_bound([str(item.target) for item in items], also, spec_t.labels or None, alpha)
+    return macro_f1_bound([str(item.target) for item in items], also, spec_t.labels or None, alpha=alpha)
 
 
 def _figures(task: Task, runs: list[SetRun], samples_path: Path, frugal: FrugalJob, cpu_s: float, reused: int,

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bench.run.plan import SCENARIOS, Cell, Scenario, load_models, load_tasks, plan_cells
 from bench.run.results import MANIFEST, create_run_dir, new_run_id, point_latest, read_manifest, resolve_run
 from bench.run.settings import RunSettings
-from bench.spec.config import SuiteSpec
+from bench.spec.config import ItemLimits, SuitesFile, SuiteSpec
 from bench.spec.datachecks import data_warnings
 from bench.spec.errors import BenchError
+from bench.spec.yamlfile import load_model
 
 
 @dataclass(frozen=True)
@@ -47,10 +49,11 @@ def resume(results: Path, run: str, models_file: Path, tasks_dir: Path, shard: s
     try:
         settings = RunSettings.from_dict(recorded["settings"], models_file.parent)
         task_names = sorted(recorded["tasks"])
-    except (KeyError, TypeError, AttributeError) as exc:  # valid JSON, but not what a run writes
+        caps = recorded_caps(recorded, tasks_dir / "suites.yaml")
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:  # valid JSON, but not what a run writes
         raise _corrupt(run_dir, exc) from None
-    planned = plan_cells(load_models(models_file), load_tasks(tasks_dir, task_names), SuiteSpec(description="resume"),
-                         scenarios=scenarios_of_settings(settings))
+    planned = plan_cells(load_models(models_file), load_tasks(tasks_dir, task_names),
+                         SuiteSpec(description="resume", model_items=caps), scenarios=scenarios_of_settings(settings))
     try:
         cells = plan_resume(run_dir, planned)
     except (KeyError, TypeError, AttributeError) as exc:
@@ -58,6 +61,19 @@ def resume(results: Path, run: str, models_file: Path, tasks_dir: Path, shard: s
     preflight(cells, models_file)
     point_latest(results, run_dir)  # `latest` is the run last started, resumed or finished
     return Launch(run_dir, cells, settings, _warnings(cells))
+
+
+def recorded_caps(manifest: dict[str, Any], suites_file: Path) -> dict[str, ItemLimits]:
+    """The per-model item caps a run was planned with. A manifest written before they were recorded takes
+    them from the suite of the same name, if suites.yaml still has it (caps of models not in the run are
+    left out: they cap nothing)."""
+    if "model_items" in manifest:
+        return {model: ItemLimits(**limits) for model, limits in manifest["model_items"].items()}
+    name = manifest["settings"]["suite"]
+    if not suites_file.is_file() or name not in load_model(SuitesFile, suites_file).suites:
+        return {}
+    caps = load_model(SuitesFile, suites_file).suites[name].model_items
+    return {model: limits for model, limits in caps.items() if model in manifest["models"]}
 
 
 def scenarios_of_settings(settings: RunSettings) -> tuple[Scenario, ...]:

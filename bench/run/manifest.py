@@ -68,6 +68,8 @@ def build_manifest(run_id: str, cells: list[Cell], settings: dict[str, Any], roo
         "models": {mid: {"family": m.family, "runtime": m.runtime, "params": m.params, "licence": m.licence,
                          "source": m.source.model_dump(), "files_sha256": m.files} for mid, m in models.items()},
         "cells": [c.id for c in cells],
+        # The suite's per-model caps, so that a resumed run scores its capped rungs on the same items.
+        "model_items": {c.model.id: c.items.model_dump() for c in cells if c.items is not None},
     }
 
 

@@ -69,10 +69,9 @@ def recorded_caps(manifest: dict[str, Any], suites_file: Path) -> dict[str, Item
     left out: they cap nothing)."""
     if "model_items" in manifest:
         return {model: ItemLimits(**limits) for model, limits in manifest["model_items"].items()}
-    name = manifest["settings"]["suite"]
-    if not suites_file.is_file() or name not in load_model(SuitesFile, suites_file).suites:
-        return {}
-    caps = load_model(SuitesFile, suites_file).suites[name].model_items
+    suite = load_model(SuitesFile, suites_file).suites.get(manifest["settings"]["suite"]) \
+        if suites_file.is_file() else None
+    caps = suite.model_items if suite is not None else {}
     return {model: limits for model, limits in caps.items() if model in manifest["models"]}
 
 
